@@ -1,0 +1,460 @@
+"""Datasets of the experiments: scikit-learn's bundled digits, MNIST (IDX) and CIFAR-10
+(python batches), as float64 matrices ``X: (n, d)`` with int64 labels ``y: (n,)``.
+
+Paper settings (Sec. 5 and App. A.6-A.7): binary, 5-class and 10-class tasks on MNIST and
+CIFAR-10.  The paper does not say which two classes form the binary task, nor its exact
+preprocessing ("identical preprocessing pipelines with fixed normalization parameters and
+feature scaling").  Our choices, stated here and in the report:
+
+* ``"binary"`` = the first two class ids, :data:`BINARY_CLASSES` (digits/MNIST: 0 vs 1;
+  CIFAR-10: airplane vs automobile); ``"5class"`` = 0..4; ``"10class"`` = 0..9.  This is a
+  guess: the paper does not name its binary pair.
+* Default preprocessing = pixels scaled to [0, 1] only (/255 for MNIST and CIFAR-10, /16 for
+  digits), no centring, no row normalisation (a guess; :class:`Preprocess` turns on the
+  others).  Order: scale, then centre, then normalise rows.
+* Centring subtracts the mean of *all training rows of the selected classes* (after
+  scaling), never a test-set statistic, and the same vector for every ``n`` and seed; the
+  test split is centred with that training mean.
+* digits has no test split of its own: the 1797 images are split by
+  ``numpy.random.default_rng(DIGITS_SPLIT_SEED=0).permutation(1797)``; its first
+  ``floor(0.8 * 1797) = 1437`` entries (sorted) are ``train``, the other 360 ``test``.
+* Subsampling ``n`` rows: per class, quotas proportional to the class sizes (largest
+  remainder, every class >= 1 when ``n >= k``), rows drawn with
+  ``numpy.random.default_rng(seed)``; the rows keep their file order.  Labels keep their
+  original class ids; :func:`remap_labels` / :func:`pm1_labels` map them to ``0..k-1`` / ±1.
+
+Files are looked for in ``data_dir`` (default: ``$LINATTN_DATA_DIR``, else
+``~/.cache/linattn``): MNIST in ``data_dir``, ``data_dir/mnist`` or ``data_dir/MNIST/raw``
+(``.gz`` or uncompressed); CIFAR-10 in ``data_dir``, ``data_dir/cifar-10-batches-py``,
+``data_dir/cifar10/cifar-10-batches-py`` or ``data_dir/cifar10``.  Missing files with
+``download=False`` -> :class:`DataError` naming the files and the folder; ``download=True``
+fetches them with checksum verification (:mod:`experiments._download`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from experiments import _cifar, _download, _idx
+from experiments.errors import ConfigError, DataError, InputError
+
+__all__ = [
+    "BINARY_CLASSES",
+    "CLASS_SETTINGS",
+    "DATASETS",
+    "DIGITS_SPLIT_SEED",
+    "SPLITS",
+    "Dataset",
+    "Preprocess",
+    "dataset_available",
+    "default_data_dir",
+    "load_dataset",
+    "load_split",
+    "pm1_labels",
+    "remap_labels",
+    "resolve_classes",
+]
+
+DATASETS = ("digits", "mnist", "cifar10")
+CLASS_SETTINGS = ("binary", "5class", "10class")
+SPLITS = ("train", "test")
+BINARY_CLASSES: dict[str, tuple[int, int]] = {"digits": (0, 1), "mnist": (0, 1), "cifar10": (0, 1)}
+DIGITS_SPLIT_SEED = 0
+NUM_CLASSES = 10
+_MAX_VALUE = {"digits": 16.0, "mnist": 255.0, "cifar10": 255.0}
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """Preprocessing of the pixel matrix, applied in the order scale -> center -> normalise.
+
+    ``scale``: divide by the format's maximum (255 MNIST/CIFAR-10, 16 digits) -> [0, 1].
+    ``center``: subtract the training mean of the selected classes.
+    ``row_normalize``: divide each row by its ℓ2 norm (a zero row -> :class:`DataError`).
+    """
+
+    scale: bool = True
+    center: bool = False
+    row_normalize: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("scale", "center", "row_normalize"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError.for_arg(f"preprocess.{name}", "must be a bool",
+                                          getattr(self, name))
+
+    def describe(self) -> str:
+        parts = ["pixels scaled to [0,1] (/255; /16 for digits)" if self.scale
+                 else "raw pixel values (no scaling)"]
+        if self.center:
+            parts.append("centred by the training mean of the selected classes")
+        if self.row_normalize:
+            parts.append("rows normalised to unit l2 norm")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """One split of one dataset: ``X: (n, d)`` float64, ``y: (n,)`` int64 original class ids.
+
+    ``checksums`` maps each file read (or, for digits, each bundled array) to its sha256;
+    ``indices`` are the rows' positions in the split's files (CIFAR-10 train: in the
+    concatenated batches; digits: in the 1797 bundled rows); ``center_mean`` is the ``(d,)``
+    training mean subtracted (``None`` without centring).
+    """
+
+    name: str
+    split: str
+    X: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    classes: tuple[int, ...]
+    class_names: tuple[str, ...]
+    preprocess: Preprocess
+    source: str
+    checksums: dict[str, str] = field(repr=False)
+    indices: np.ndarray | None = field(default=None, repr=False)
+    center_mean: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.X.ndim != 2 or self.X.dtype != np.float64:
+            raise InputError.for_arg("X", "must be a 2-D float64 array", (self.X.shape,
+                                                                          str(self.X.dtype)))
+        if self.y.shape != (self.X.shape[0],) or self.y.dtype != np.int64:
+            raise InputError.for_arg("y", f"must be int64 of shape ({self.X.shape[0]},)",
+                                     (self.y.shape, str(self.y.dtype)))
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.X.shape[1])
+
+    def remapped_labels(self) -> np.ndarray:
+        """Labels as ``0..k-1`` in the order of ``classes``."""
+        return remap_labels(self.y, self.classes)
+
+    def pm1_labels(self) -> np.ndarray:
+        """Binary labels as ±1 (``classes[0]`` -> -1, ``classes[1]`` -> +1)."""
+        return pm1_labels(self.y, self.classes)
+
+
+@dataclass(frozen=True, eq=False)
+class _Raw:
+    X: np.ndarray  # (N, d), unscaled (uint8 or float64), read-only
+    y: np.ndarray  # (N,) int64, read-only
+    class_names: tuple[str, ...]
+    source: str
+    checksums: dict[str, str]
+    origin: np.ndarray | None = None  # row -> index in the source (digits: of the 1797)
+
+
+_CACHE: dict[tuple, _Raw] = {}
+_CACHE_MAX = 8
+
+
+# ----------------------------------------------------------------------------- validation
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or name.lower() not in DATASETS:
+        raise ConfigError.for_arg("name", f"unknown dataset; must be one of {DATASETS}", name)
+    return name.lower()
+
+
+def resolve_classes(name: str, classes: str | tuple[int, ...]) -> tuple[int, ...]:
+    """``"binary"`` -> :data:`BINARY_CLASSES` ``[name]``, ``"5class"`` -> (0..4),
+    ``"10class"`` -> (0..9); an explicit tuple of distinct ids in 0..9 is returned as is."""
+    name = _check_name(name)
+    if isinstance(classes, str):
+        if classes == "binary":
+            return BINARY_CLASSES[name]
+        if classes == "5class":
+            return tuple(range(5))
+        if classes == "10class":
+            return tuple(range(NUM_CLASSES))
+        raise ConfigError.for_arg(
+            "classes", f"unknown class setting; must be one of {CLASS_SETTINGS} or a tuple "
+            "of class ids", classes)
+    try:
+        ids = tuple(classes)
+    except TypeError:
+        raise ConfigError.for_arg("classes", "must be a class setting or a tuple of ints",
+                                  classes) from None
+    ok = all(isinstance(c, int | np.integer) and not isinstance(c, bool)
+             and 0 <= c < NUM_CLASSES for c in ids)
+    if not ids or not ok or len(set(ids)) != len(ids):
+        raise ConfigError.for_arg(
+            "classes", f"must be a non-empty tuple of distinct class ids in 0..{NUM_CLASSES - 1}",
+            classes)
+    return tuple(int(c) for c in ids)
+
+
+def _check_options(split: str, n: int | None, seed: int, preprocess: Preprocess) -> None:
+    if split not in SPLITS:
+        raise ConfigError.for_arg("split", f"must be one of {SPLITS}", split)
+    if n is not None and (not isinstance(n, int | np.integer) or isinstance(n, bool) or n <= 0):
+        raise ConfigError.for_arg("n", "must be a positive integer or None", n)
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError.for_arg("seed", "must be a non-negative integer", seed)
+    if not isinstance(preprocess, Preprocess):
+        raise ConfigError.for_arg("preprocess", "must be a Preprocess", type(preprocess).__name__)
+
+
+def default_data_dir() -> Path:
+    """``$LINATTN_DATA_DIR`` if set, else ``~/.cache/linattn``."""
+    env = os.environ.get("LINATTN_DATA_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "linattn"
+
+
+def _root(data_dir: str | Path | None, download: bool) -> Path:
+    if data_dir is None:
+        root = default_data_dir()
+        if download:
+            root.mkdir(parents=True, exist_ok=True)
+        return root
+    root = Path(data_dir).expanduser()
+    if not root.is_dir():
+        raise DataError.for_arg("data_dir", "does not exist or is not a directory", str(root),
+                                hint="create it, or point --data-dir at the folder that "
+                                "holds mnist/ and cifar10/")
+    return root
+
+
+# ----------------------------------------------------------------------------- readers
+
+def _missing(name: str, files: list[str], root: Path, folder: Path, url: str) -> DataError:
+    return DataError.for_arg(
+        "data_dir", f"{name} files missing: {', '.join(files)}", str(root),
+        hint=f"put them in {folder} (or pass download=True / --download to fetch them "
+        f"from {url})")
+
+
+def _cached(key: tuple, build) -> _Raw:
+    if key not in _CACHE:
+        raw = build()
+        raw.X.setflags(write=False)
+        raw.y.setflags(write=False)
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = raw
+    return _CACHE[key]
+
+
+def _stat_key(paths: list[Path]) -> tuple:
+    return tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
+
+
+def _load_digits(split: str) -> _Raw:
+    def build() -> _Raw:
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        X = np.ascontiguousarray(bunch.data, dtype=np.float64)
+        y = np.asarray(bunch.target, dtype=np.int64)
+        perm = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(X.shape[0])
+        n_train = int(0.8 * X.shape[0])
+        rows = np.sort(perm[:n_train] if split == "train" else perm[n_train:])
+        sums = {"digits.data (1797x64 float64)": hashlib.sha256(X.tobytes()).hexdigest(),
+                "digits.target (1797 int64)": hashlib.sha256(y.tobytes()).hexdigest()}
+        src = (f"sklearn bundled digits, {split} = rows of default_rng({DIGITS_SPLIT_SEED})"
+               f".permutation(1797)[{':1437' if split == 'train' else '1437:'}]")
+        return _Raw(X[rows], y[rows], tuple(str(c) for c in range(10)), src, sums, rows)
+
+    return _cached(("digits", split), build)
+
+
+def _load_mnist(split: str, root: Path, download: bool) -> _Raw:
+    folder = _idx.find_mnist_folder(root)
+    paths = [_idx.mnist_file(folder, b) for b in _idx.MNIST_FILES[split]]
+    if any(p is None for p in paths):
+        target = folder or root / "mnist"
+        missing = [b + ".gz" for b, p in zip(_idx.MNIST_FILES[split], paths, strict=True)
+                   if p is None]
+        if not download:
+            raise _missing("MNIST", missing, root, target, _download.MNIST_MIRRORS[0])
+        _download.download_mnist(target, missing)
+        paths = [_idx.mnist_file(target, b) for b in _idx.MNIST_FILES[split]]
+    img, lab = paths  # both set now
+
+    def build() -> _Raw:
+        X, y = _idx.read_image_label_pair(img, lab)
+        sums = {p.name: _idx.sha256_of(p) for p in (img, lab)}
+        return _Raw(X, y, tuple(str(c) for c in range(10)), f"{img}; {lab}", sums)
+
+    return _cached(("mnist", split, *_stat_key([img, lab])), build)
+
+
+def _load_cifar(split: str, root: Path, download: bool) -> _Raw:
+    folder = _cifar.find_cifar_folder(root)
+    train, test, meta = _cifar.find_batches(folder) if folder else ([], None, None)
+    need = _cifar.missing_files(split, train, test, meta)
+    if need:
+        if not download:
+            where = folder or root / "cifar10" / _cifar.BATCH_DIR
+            raise _missing("CIFAR-10", need, root, where, _download.CIFAR10_URL)
+        folder = _download.download_cifar10(root / "cifar10")
+        train, test, meta = _cifar.find_batches(folder)
+    files = [*(train if split == "train" else [test]), meta]
+    if any(f is None for f in files) or not files[:-1]:
+        raise DataError.for_arg("data_dir", "CIFAR-10 batches still missing after download",
+                                str(folder))
+
+    def build() -> _Raw:
+        return _Raw(*_cifar.read_split(files[:-1], files[-1]))
+
+    return _cached(("cifar10", split, *_stat_key(files)), build)
+
+
+def _load_raw(name: str, split: str, root: Path, download: bool) -> _Raw:
+    if name == "digits":
+        return _load_digits(split)
+    if name == "mnist":
+        return _load_mnist(split, root, download)
+    return _load_cifar(split, root, download)
+
+
+# ----------------------------------------------------------------------------- selection
+
+def _quotas(n: int, sizes: list[int]) -> list[int]:
+    """Split ``n`` over classes proportionally to ``sizes`` (largest remainder, ties by
+    class order); every class gets >= 1 when ``n >= len(sizes)``."""
+    total = sum(sizes)
+    q = [n * s // total for s in sizes]
+    order = sorted(range(len(sizes)), key=lambda i: -(n * sizes[i] % total))
+    for i in order[: n - sum(q)]:
+        q[i] += 1
+    if n >= len(sizes):
+        for i in range(len(sizes)):
+            if q[i] == 0:
+                q[int(np.argmax(q))] -= 1
+                q[i] = 1
+    return q
+
+
+def _select(y: np.ndarray, classes: tuple[int, ...], n: int | None, seed: int,
+            where: str) -> np.ndarray:
+    per_class = [np.flatnonzero(y == c) for c in classes]
+    empty = [c for c, idx in zip(classes, per_class, strict=True) if idx.size == 0]
+    if empty:
+        raise DataError.for_arg("classes", f"have no rows in {where}", empty)
+    available = sum(idx.size for idx in per_class)
+    if n is None:
+        return np.sort(np.concatenate(per_class))
+    if n > available:
+        raise DataError.for_arg(
+            "n", f"exceeds the {available} rows of classes {classes} in {where}", int(n))
+    rng = np.random.default_rng(seed)
+    q = _quotas(int(n), [idx.size for idx in per_class])
+    chosen = [rng.permutation(idx)[:k] for idx, k in zip(per_class, q, strict=True)]
+    return np.sort(np.concatenate(chosen))
+
+
+def _train_mean(name: str, classes: tuple[int, ...], root: Path, download: bool,
+                scale: bool) -> tuple[np.ndarray, _Raw]:
+    raw = _load_raw(name, "train", root, download)
+    rows = _select(raw.y, classes, None, 0, f"{name}/train")
+    mean = raw.X[rows].mean(axis=0, dtype=np.float64)  # no float64 copy of the whole split
+    return (mean / _MAX_VALUE[name] if scale else mean), raw
+
+
+# ----------------------------------------------------------------------------- public API
+
+def load_dataset(name: str, *, split: str = "train", classes: str | tuple[int, ...] = "10class",
+                 n: int | None = None, seed: int = 0, preprocess: Preprocess = Preprocess(),
+                 data_dir: str | Path | None = None, download: bool = False) -> Dataset:
+    """Load ``n`` rows (all when ``None``) of the classes ``classes`` from one split.
+
+    Returns a :class:`Dataset` with ``X: (n, d)`` float64 (d = 64 digits, 784 MNIST, 3072
+    CIFAR-10) and ``y: (n,)`` original class ids.  Errors: unknown name/split/class setting
+    or ``n <= 0`` -> :class:`ConfigError`; missing/corrupt files, a missing ``data_dir`` or
+    ``n`` above the available rows -> :class:`DataError`.
+    """
+    name = _check_name(name)
+    cls = resolve_classes(name, classes)
+    _check_options(split, n, seed, preprocess)
+    root = _root(data_dir, download) if (name != "digits" or data_dir is not None) else Path()
+    raw = _load_raw(name, split, root, download)
+    rows = _select(raw.y, cls, n, int(seed), f"{name}/{split}")
+    X = raw.X[rows].astype(np.float64)
+    origin = rows if raw.origin is None else raw.origin[rows]
+    checksums, source = dict(raw.checksums), raw.source
+    if preprocess.scale:
+        X /= _MAX_VALUE[name]
+    mean = None
+    if preprocess.center:
+        mean, train_raw = _train_mean(name, cls, root, download, preprocess.scale)
+        X -= mean
+        if split != "train":
+            checksums.update(train_raw.checksums)
+            source += f"; centred with the training mean from {train_raw.source}"
+    if preprocess.row_normalize:
+        norms = np.linalg.norm(X, axis=1)
+        zero = np.flatnonzero(norms == 0)
+        if zero.size:
+            raise DataError.for_arg(
+                "X", f"row_normalize needs nonzero rows; {zero.size} rows of {name}/{split} "
+                "are zero (first file indices shown)", origin[zero[:5]].tolist())
+        X /= norms[:, None]
+    names = tuple(raw.class_names[c] for c in cls)
+    return Dataset(name, split, X, raw.y[rows].copy(), cls, names, preprocess, source,
+                   checksums, origin, mean)
+
+
+def load_split(name: str, *, classes: str | tuple[int, ...] = "10class", n: int | None = None,
+               n_test: int | None = None, seed: int = 0, preprocess: Preprocess = Preprocess(),
+               data_dir: str | Path | None = None, download: bool = False
+               ) -> tuple[Dataset, Dataset]:
+    """``(train, test)`` with the same classes, seed and preprocessing (``n`` train rows,
+    ``n_test`` test rows); with centring both subtract the same training mean."""
+    common = dict(classes=classes, seed=seed, preprocess=preprocess, data_dir=data_dir,
+                  download=download)
+    train = load_dataset(name, split="train", n=n, **common)
+    return train, load_dataset(name, split="test", n=n_test, **common)
+
+
+def dataset_available(name: str, data_dir: str | Path | None) -> bool:
+    """Whether ``load_dataset(name, data_dir=data_dir)`` finds both splits without a
+    download (digits: always)."""
+    name = _check_name(name)
+    if name == "digits":
+        return True
+    root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    if not root.is_dir():
+        return False
+    if name == "mnist":
+        folder = _idx.find_mnist_folder(root)
+        return all(_idx.mnist_file(folder, b) for pair in _idx.MNIST_FILES.values() for b in pair)
+    folder = _cifar.find_cifar_folder(root)
+    if folder is None:
+        return False
+    train, test, meta = _cifar.find_batches(folder)
+    return bool(train) and test is not None and meta is not None
+
+
+def remap_labels(y: np.ndarray, classes: tuple[int, ...]) -> np.ndarray:
+    """Map original ids to ``0..k-1`` (position in ``classes``); int64 ``(n,)``."""
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise InputError.for_arg("y", "must be a 1-D integer array", (y.shape, str(y.dtype)))
+    lut = np.full(NUM_CLASSES, -1, dtype=np.int64)
+    lut[list(classes)] = np.arange(len(classes))
+    bad = (y < 0) | (y >= NUM_CLASSES)
+    out = np.where(bad, -1, lut[np.clip(y, 0, NUM_CLASSES - 1)])
+    if (out < 0).any():
+        raise InputError.for_arg("y", f"labels must lie in classes {tuple(classes)}",
+                                 sorted(set(y[out < 0].tolist()))[:10])
+    return out.astype(np.int64)
+
+
+def pm1_labels(y: np.ndarray, classes: tuple[int, ...]) -> np.ndarray:
+    """Binary labels as float64 ±1: ``classes[0]`` -> -1, ``classes[1]`` -> +1."""
+    if len(classes) != 2:
+        raise InputError.for_arg("classes", "must hold exactly two classes for ±1 labels",
+                                 tuple(classes))
+    return 2.0 * remap_labels(y, classes).astype(np.float64) - 1.0
