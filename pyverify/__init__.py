@@ -2,8 +2,14 @@
 
 Never imports torch or ``experiments``: a reference must stay independent of what it
 checks.  The public API is listed in ``__all__``.
+
+Modules: ``kernel`` (G, C, K = G^3 and its forms, Theorem 4.1), ``spectrum`` (eigenvalues,
+2-norm kappa, kappa_d, kappa(G^3) = kappa(G)^3, Theorem 4.7), ``width`` (width threshold
+kappa_d^6 n ln n in log10), ``sensitivity`` (Prop. 4.5, typed form), ``_matrix`` (input
+coercion/validation), ``tolerance`` and ``errors``.
 """
 
+from pyverify._matrix import as_exact_matrix, as_exact_vector, as_mp_matrix
 from pyverify.errors import (
     ConfigError,
     DataError,
@@ -12,6 +18,33 @@ from pyverify.errors import (
     LinAttnError,
     NumericalError,
 )
+from pyverify.kernel import (
+    attention_map,
+    check_kernel_correspondence,
+    gram,
+    kernel_attention_form,
+    kernel_double_sum,
+    kernel_feature_map,
+    kernel_gram_cube,
+    symbolic_kernel_identity,
+)
+from pyverify.sensitivity import (
+    check_sensitivity,
+    kernel_difference,
+    kernel_value,
+    sensitivity_bound,
+    sensitivity_vector,
+)
+from pyverify.spectrum import (
+    SpectralReport,
+    check_cond_cubed,
+    cond,
+    cond_d,
+    eigenvalues,
+    numerical_rank,
+    spectral_report,
+)
+from pyverify.width import log10_width_threshold, width_threshold
 
 __all__ = [
     "ConfigError",
@@ -20,4 +53,29 @@ __all__ = [
     "KernelHealthError",
     "LinAttnError",
     "NumericalError",
+    "SpectralReport",
+    "as_exact_matrix",
+    "as_exact_vector",
+    "as_mp_matrix",
+    "attention_map",
+    "check_cond_cubed",
+    "check_kernel_correspondence",
+    "check_sensitivity",
+    "cond",
+    "cond_d",
+    "eigenvalues",
+    "gram",
+    "kernel_attention_form",
+    "kernel_difference",
+    "kernel_double_sum",
+    "kernel_feature_map",
+    "kernel_gram_cube",
+    "kernel_value",
+    "log10_width_threshold",
+    "numerical_rank",
+    "sensitivity_bound",
+    "sensitivity_vector",
+    "spectral_report",
+    "symbolic_kernel_identity",
+    "width_threshold",
 ]

@@ -1,9 +1,11 @@
 """The one tolerance table of the project.
 
 Every comparison between a floating-point computation and the exact reference, and every
-numerical gate, takes its tolerance from here.  Tolerances are derived from the unit
-roundoff ``eps`` of the arithmetic, the problem size ``n`` and (where the error is
-amplified by conditioning) the 2-norm condition number ``cond`` = lambda_max/lambda_min.
+numerical gate, takes its tolerance from here.  Tolerances are derived from the machine
+epsilon ``eps`` of the arithmetic (the spacing of floats at 1, i.e. twice the unit roundoff
+u = eps/2, so every rule below is conservative by a factor 2), the problem size ``n``
+and (where the error is amplified by conditioning) the 2-norm condition number
+``cond`` = lambda_max/lambda_min.
 
 The rules are standard first-order forward-error bounds (Higham, *Accuracy and Stability
 of Numerical Algorithms*, 2nd ed.), multiplied by a safety factor ``SAFETY`` that absorbs
@@ -19,10 +21,16 @@ condition numbers   2 * n * eps * cond                        from the two extre
 cube of a matrix    3 * n * eps * cond                        3 products, eigvals cubed
 linear solve        n * eps * cond                            Higham Thm 7.2
 numerical rank      max(n, d) * eps * sigma_max               numpy.linalg.matrix_rank
+mp eigen-residual   n * 10^-dps  (||SQ - QL||_F / ||S||_F)    backward-stable eigsy
+mp eigval rank      max(n, d) * 10^-dps * lambda_max          Weyl, exact G rounded once
+mp symmetry         10^-(dps - 5) (max|S - S^T| / max|S|)     5 guard digits
 ==================  =======================================  ===========================
 
-``EPS`` holds the unit roundoff per precision name; ``"mp<digits>"`` names an mpmath
-working precision of that many decimal digits.
+The three ``mp_*`` rules (owned by the pyverify spectrum layer) are for mpmath at ``dps``
+decimal digits; ``mpmath.workdps(dps)`` carries a unit roundoff of at most 10^-dps.
+
+``EPS`` holds the machine epsilon per precision name (``torch.finfo(dtype).eps``);
+``"mp<digits>"`` names an mpmath working precision of that many decimal digits.
 """
 
 from __future__ import annotations
@@ -39,6 +47,9 @@ __all__ = [
     "eig_rtol",
     "eps_of",
     "matmul_rtol",
+    "mp_rank_rtol",
+    "mp_residual_rtol",
+    "mp_symmetry_rtol",
     "rank_rtol",
     "solve_rtol",
 ]
@@ -121,3 +132,38 @@ def rank_rtol(precision: str | float, n: int, d: int) -> float:
     values below ``max(n, d) * eps * sigma_max`` count as zero (numpy's rule; no SAFETY
     factor, so the rank agrees with ``numpy.linalg.matrix_rank``)."""
     return max(_check_size(n), _check_size(d)) * eps_of(precision)
+
+
+def _check_dps(dps: int) -> int:
+    if isinstance(dps, bool) or not isinstance(dps, int) or not 15 <= dps <= 300:
+        # 300: the rules return Python floats, and 10.0**-dps underflows past ~308.
+        raise InputError.for_arg("dps", "must be an integer in [15, 300] (decimal digits)", dps)
+    return dps
+
+
+def mp_residual_rtol(dps: int, n: int) -> float:
+    """Bound on the relative eigen-residual ``||S Q - Q diag(lambda)||_F / ||S||_F`` of
+    ``mpmath.eigsy`` on an n x n symmetric matrix at ``dps`` digits:
+    ``SAFETY * n * 10^-dps`` (backward stability of the symmetric QR iteration)."""
+    return SAFETY * _check_size(n) * eps_of(f"mp{_check_dps(dps)}")
+
+
+def mp_rank_rtol(dps: int, n: int, d: int | None = None) -> float:
+    """Default relative threshold for the numerical rank of a symmetric PSD matrix (e.g.
+    G = X X^T, n x n, from X: n x d) from its eigenvalues at ``dps`` digits: eigenvalues
+    ``<= SAFETY * max(n, d) * 10^-dps * lambda_max`` count as zero.
+
+    Why: G is formed exactly and rounded once per entry (relative 10^-dps), and eigsy is
+    backward stable, so every computed eigenvalue is within ~n * 10^-dps * lambda_max of
+    the true one (Weyl); an exact zero eigenvalue comes out at ~10^-dps relative.  The
+    rule keeps a factor ~10^dps/(SAFETY n) of headroom for genuine small eigenvalues
+    (a 2-norm condition number up to ~10^(dps-4) is still resolved as full rank)."""
+    size = _check_size(n) if d is None else max(_check_size(n), _check_size(d))
+    return SAFETY * size * eps_of(f"mp{_check_dps(dps)}")
+
+
+def mp_symmetry_rtol(dps: int) -> float:
+    """Largest accepted relative asymmetry ``max|S_ij - S_ji| / max|S_ij|`` of a matrix that
+    must be symmetric, at ``dps`` digits: ``10^-(dps - 5)`` (5 guard digits; a symmetric
+    matrix written out at a few digits fewer than ``dps`` still passes)."""
+    return eps_of(f"mp{_check_dps(dps) - 5}")
