@@ -186,7 +186,9 @@ def cli_main(body: Callable[[argparse.Namespace], int], parser: argparse.Argumen
 
 def experiment_main(module: ModuleType, argv: Sequence[str] | None = None) -> int:
     """The ``main`` of a runnable experiment module (see the module docstring)."""
-    parser = base_parser(f"python -m {module.__name__}", module.TITLE)
+    spec = getattr(module, "__spec__", None)
+    name = spec.name if spec is not None else module.__name__  # "__main__" under python -m
+    parser = base_parser(f"python -m {name}", module.TITLE)
     if hasattr(module, "add_arguments"):
         module.add_arguments(parser)
 

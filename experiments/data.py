@@ -41,6 +41,14 @@ from pathlib import Path
 import numpy as np
 
 from experiments import _cifar, _download, _idx
+from experiments._select import (  # noqa: F401  (_quotas: re-exported for tests)
+    CLASS_SETTINGS,
+    _quotas,
+    _resolve_classes,
+    _select,
+    pm1_labels,
+    remap_labels,
+)
 from experiments.errors import ConfigError, DataError, InputError
 
 __all__ = [
@@ -61,11 +69,9 @@ __all__ = [
 ]
 
 DATASETS = ("digits", "mnist", "cifar10")
-CLASS_SETTINGS = ("binary", "5class", "10class")
 SPLITS = ("train", "test")
 BINARY_CLASSES: dict[str, tuple[int, int]] = {"digits": (0, 1), "mnist": (0, 1), "cifar10": (0, 1)}
 DIGITS_SPLIT_SEED = 0
-NUM_CLASSES = 10
 _MAX_VALUE = {"digits": 16.0, "mnist": 255.0, "cifar10": 255.0}
 
 
@@ -121,12 +127,18 @@ class Dataset:
     center_mean: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.X.ndim != 2 or self.X.dtype != np.float64:
-            raise InputError.for_arg("X", "must be a 2-D float64 array", (self.X.shape,
-                                                                          str(self.X.dtype)))
-        if self.y.shape != (self.X.shape[0],) or self.y.dtype != np.int64:
+        if not isinstance(self.X, np.ndarray) or self.X.ndim != 2 or self.X.dtype != np.float64:
+            raise InputError.for_arg("X", "must be a 2-D float64 numpy array",
+                                     (getattr(self.X, "shape", None),
+                                      str(getattr(self.X, "dtype", type(self.X).__name__))))
+        if not np.isfinite(self.X).all():
+            raise InputError.for_arg("X", "must have only finite entries",
+                                     int((~np.isfinite(self.X)).sum()))
+        if (not isinstance(self.y, np.ndarray) or self.y.shape != (self.X.shape[0],)
+                or self.y.dtype != np.int64):
             raise InputError.for_arg("y", f"must be int64 of shape ({self.X.shape[0]},)",
-                                     (self.y.shape, str(self.y.dtype)))
+                                     (getattr(self.y, "shape", None),
+                                      str(getattr(self.y, "dtype", type(self.y).__name__))))
 
     @property
     def n(self) -> int:
@@ -171,28 +183,7 @@ def resolve_classes(name: str, classes: str | tuple[int, ...]) -> tuple[int, ...
     """``"binary"`` -> :data:`BINARY_CLASSES` ``[name]``, ``"5class"`` -> (0..4),
     ``"10class"`` -> (0..9); an explicit tuple of distinct ids in 0..9 is returned as is."""
     name = _check_name(name)
-    if isinstance(classes, str):
-        if classes == "binary":
-            return BINARY_CLASSES[name]
-        if classes == "5class":
-            return tuple(range(5))
-        if classes == "10class":
-            return tuple(range(NUM_CLASSES))
-        raise ConfigError.for_arg(
-            "classes", f"unknown class setting; must be one of {CLASS_SETTINGS} or a tuple "
-            "of class ids", classes)
-    try:
-        ids = tuple(classes)
-    except TypeError:
-        raise ConfigError.for_arg("classes", "must be a class setting or a tuple of ints",
-                                  classes) from None
-    ok = all(isinstance(c, int | np.integer) and not isinstance(c, bool)
-             and 0 <= c < NUM_CLASSES for c in ids)
-    if not ids or not ok or len(set(ids)) != len(ids):
-        raise ConfigError.for_arg(
-            "classes", f"must be a non-empty tuple of distinct class ids in 0..{NUM_CLASSES - 1}",
-            classes)
-    return tuple(int(c) for c in ids)
+    return _resolve_classes(classes, BINARY_CLASSES[name])
 
 
 def _check_options(split: str, n: int | None, seed: int, preprocess: Preprocess) -> None:
@@ -321,40 +312,6 @@ def _load_raw(name: str, split: str, root: Path, download: bool) -> _Raw:
 
 # ----------------------------------------------------------------------------- selection
 
-def _quotas(n: int, sizes: list[int]) -> list[int]:
-    """Split ``n`` over classes proportionally to ``sizes`` (largest remainder, ties by
-    class order); every class gets >= 1 when ``n >= len(sizes)``."""
-    total = sum(sizes)
-    q = [n * s // total for s in sizes]
-    order = sorted(range(len(sizes)), key=lambda i: -(n * sizes[i] % total))
-    for i in order[: n - sum(q)]:
-        q[i] += 1
-    if n >= len(sizes):
-        for i in range(len(sizes)):
-            if q[i] == 0:
-                q[int(np.argmax(q))] -= 1
-                q[i] = 1
-    return q
-
-
-def _select(y: np.ndarray, classes: tuple[int, ...], n: int | None, seed: int,
-            where: str) -> np.ndarray:
-    per_class = [np.flatnonzero(y == c) for c in classes]
-    empty = [c for c, idx in zip(classes, per_class, strict=True) if idx.size == 0]
-    if empty:
-        raise DataError.for_arg("classes", f"have no rows in {where}", empty)
-    available = sum(idx.size for idx in per_class)
-    if n is None:
-        return np.sort(np.concatenate(per_class))
-    if n > available:
-        raise DataError.for_arg(
-            "n", f"exceeds the {available} rows of classes {classes} in {where}", int(n))
-    rng = np.random.default_rng(seed)
-    q = _quotas(int(n), [idx.size for idx in per_class])
-    chosen = [rng.permutation(idx)[:k] for idx, k in zip(per_class, q, strict=True)]
-    return np.sort(np.concatenate(chosen))
-
-
 def _train_mean(name: str, classes: tuple[int, ...], root: Path, download: bool,
                 scale: bool) -> tuple[np.ndarray, _Raw]:
     raw = _load_raw(name, "train", root, download)
@@ -435,26 +392,3 @@ def dataset_available(name: str, data_dir: str | Path | None) -> bool:
         return False
     train, test, meta = _cifar.find_batches(folder)
     return bool(train) and test is not None and meta is not None
-
-
-def remap_labels(y: np.ndarray, classes: tuple[int, ...]) -> np.ndarray:
-    """Map original ids to ``0..k-1`` (position in ``classes``); int64 ``(n,)``."""
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise InputError.for_arg("y", "must be a 1-D integer array", (y.shape, str(y.dtype)))
-    lut = np.full(NUM_CLASSES, -1, dtype=np.int64)
-    lut[list(classes)] = np.arange(len(classes))
-    bad = (y < 0) | (y >= NUM_CLASSES)
-    out = np.where(bad, -1, lut[np.clip(y, 0, NUM_CLASSES - 1)])
-    if (out < 0).any():
-        raise InputError.for_arg("y", f"labels must lie in classes {tuple(classes)}",
-                                 sorted(set(y[out < 0].tolist()))[:10])
-    return out.astype(np.int64)
-
-
-def pm1_labels(y: np.ndarray, classes: tuple[int, ...]) -> np.ndarray:
-    """Binary labels as float64 ±1: ``classes[0]`` -> -1, ``classes[1]`` -> +1."""
-    if len(classes) != 2:
-        raise InputError.for_arg("classes", "must hold exactly two classes for ±1 labels",
-                                 tuple(classes))
-    return 2.0 * remap_labels(y, classes).astype(np.float64) - 1.0

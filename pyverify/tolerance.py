@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 
-from pyverify.errors import InputError
+from pyverify.errors import InputError, NumericalError
 
 __all__ = [
     "EPS",
@@ -67,13 +67,14 @@ EPS: dict[str, float] = {
 
 
 def eps_of(precision: str | float) -> float:
-    """Unit roundoff of a precision name (``"float32"``, ``"float64"``, ``"mp50"``, ...).
+    """Machine epsilon of a precision name (``"float32"``, ``"float64"``, ``"mp50"``, ...).
 
     A float passes through unchanged (so callers may pass ``torch.finfo(dt).eps``).
     """
-    if isinstance(precision, int | float):
-        if not precision > 0:
-            raise InputError.for_arg("precision", "must be a positive unit roundoff", precision)
+    if isinstance(precision, int | float) and not isinstance(precision, bool):
+        if not (0.0 < precision < 1.0):
+            raise InputError.for_arg("precision", "must be a machine epsilon in (0, 1)",
+                                     precision)
         return float(precision)
     name = str(precision).removeprefix("torch.")
     if name in EPS:
@@ -85,22 +86,31 @@ def eps_of(precision: str | float) -> float:
     )
 
 
-def _check_size(n: int) -> int:
-    if not (isinstance(n, int) and n >= 1):
-        raise InputError.for_arg("n", "must be an integer >= 1", n)
+def _check_size(n: int, name: str = "n") -> int:
+    if not (isinstance(n, int) and not isinstance(n, bool) and n >= 1):
+        raise InputError.for_arg(name, "must be an integer >= 1", n)
     return n
 
 
 def _check_cond(cond: float) -> float:
-    if not (cond >= 1.0) or math.isnan(cond):
+    """A finite 2-norm condition number >= 1.  An infinite ``cond`` has no error bound:
+    :class:`NumericalError` rather than an infinite tolerance that every check would pass."""
+    try:
+        value = float(cond)
+    except (TypeError, ValueError):
+        raise InputError.for_arg("cond", "must be a real number", cond) from None
+    if math.isinf(value) and value > 0:
+        raise NumericalError.for_arg("cond", "is infinite: no forward-error bound exists "
+                                     "for a singular matrix", cond)
+    if not value >= 1.0:
         raise InputError.for_arg("cond", "must be a 2-norm condition number >= 1", cond)
-    return float(cond)
+    return value
 
 
 def matmul_rtol(precision: str | float, n: int, *, products: int = 1) -> float:
     """Relative (normwise) tolerance for a chain of ``products`` matrix products of inner
     dimension ``n``: ``SAFETY * products * n * eps``."""
-    return SAFETY * products * _check_size(n) * eps_of(precision)
+    return SAFETY * _check_size(products, "products") * _check_size(n) * eps_of(precision)
 
 
 def eig_rtol(precision: str | float, n: int, cond: float = 1.0) -> float:
