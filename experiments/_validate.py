@@ -1,0 +1,174 @@
+"""Input validation and coercion shared by the torch library modules.
+
+Every public function of ``experiments.kernels``, ``spectrum``, ``ntk``, ``influence``,
+``malleability`` and ``checks`` passes its array arguments through :func:`as_matrix`
+(or :func:`as_vector`) first.  Accepted: torch tensors on any device, numpy arrays
+(including ``numpy.memmap``) and nested lists of real numbers (integers are promoted).
+Rejected with :class:`~pyverify.errors.InputError` naming the argument:
+
+* non-numeric dtypes: bool, complex, object, str/bytes;
+* wrong number of dimensions;
+* empty arrays (a zero-length dimension);
+* NaN or +-Inf entries.
+
+The computation dtype is float64 unless ``dtype=`` says otherwise (``torch.float32``,
+``"float32"``, ...); the device is the input tensor's device (CPU for numpy/lists)
+unless ``device=`` says otherwise.  Autograd history is preserved (``.to`` is
+differentiable), so the torch code stays differentiable w.r.t. validated inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import torch
+
+from pyverify.errors import InputError, NumericalError
+
+__all__ = [
+    "as_matrix",
+    "as_vector",
+    "check_same_cols",
+    "dtype_name",
+    "finite_result",
+    "ldexp",
+    "linalg_guard",
+    "pow2_scale",
+    "resolve_dtype",
+]
+
+_FLOAT_DTYPES = {
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+}
+
+
+def resolve_dtype(dtype: Any = None) -> torch.dtype:
+    """``None`` -> float64; a torch floating dtype, numpy dtype or its name -> torch dtype."""
+    if dtype is None:
+        return torch.float64
+    if isinstance(dtype, torch.dtype):
+        if not dtype.is_floating_point:
+            raise InputError.for_arg("dtype", "must be a real floating dtype", str(dtype))
+        return dtype
+    name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
+    name = name.removeprefix("torch.")
+    if name not in _FLOAT_DTYPES:
+        raise InputError.for_arg("dtype", f"must be one of {sorted(_FLOAT_DTYPES)}", dtype)
+    return _FLOAT_DTYPES[name]
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float32`` -> ``"float32"`` (the key of :data:`pyverify.tolerance.EPS`)."""
+    return str(dtype).removeprefix("torch.")
+
+
+def _check_np_dtype(a: np.ndarray, name: str) -> None:
+    kind = a.dtype.kind
+    if kind == "b":
+        raise InputError.for_arg(name, "must be numeric, not bool", str(a.dtype))
+    if kind == "c":
+        raise InputError.for_arg(name, "must be real, not complex", str(a.dtype))
+    if kind not in "iuf":
+        raise InputError.for_arg(name, "must have a real numeric dtype", str(a.dtype))
+
+
+def _to_tensor(x: Any, name: str) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        if x.dtype == torch.bool:
+            raise InputError.for_arg(name, "must be numeric, not bool", str(x.dtype))
+        if x.is_complex():
+            raise InputError.for_arg(name, "must be real, not complex", str(x.dtype))
+        return x
+    if isinstance(x, (str, bytes)) or x is None:
+        raise InputError.for_arg(name, "must be a numeric array or tensor", type(x).__name__)
+    try:
+        a = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise InputError.for_arg(name, "must be a rectangular numeric array", str(exc)) from exc
+    _check_np_dtype(a, name)
+    if a.dtype.kind in "iu" or a.dtype == np.float16:
+        a = a.astype(np.float64)
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def as_matrix(
+    x: Any,
+    name: str = "X",
+    *,
+    ndim: int = 2,
+    dtype: Any = None,
+    device: Any = None,
+    finite: bool = True,
+) -> torch.Tensor:
+    """Validate ``x`` and return it as a tensor of ``ndim`` dimensions, ``dtype``
+    (default float64) on ``device`` (default: where ``x`` already is)."""
+    t = _to_tensor(x, name)
+    if t.ndim != ndim:
+        raise InputError.for_arg(name, f"must be {ndim}-D", tuple(t.shape))
+    if t.numel() == 0:
+        raise InputError.for_arg(name, "must not be empty", tuple(t.shape))
+    t = t.to(dtype=resolve_dtype(dtype), device=device if device is not None else t.device)
+    if finite and not bool(torch.isfinite(t.detach()).all()):
+        raise InputError.for_arg(name, "must contain only finite values (no NaN/Inf)",
+                                 int((~torch.isfinite(t.detach())).sum()))
+    return t
+
+
+def as_vector(x: Any, name: str = "y", **kw: Any) -> torch.Tensor:
+    """Like :func:`as_matrix` for a 1-D or 2-D (targets with several columns) array."""
+    t = _to_tensor(x, name)
+    return as_matrix(t, name, ndim=1 if t.ndim <= 1 else 2, **kw)
+
+
+def check_same_cols(X: torch.Tensor, Y: torch.Tensor, name_x: str = "X",
+                    name_y: str = "Y") -> None:
+    """Raise InputError (naming ``name_y``) unless X and Y have the same number of columns."""
+    if X.shape[-1] != Y.shape[-1]:
+        raise InputError.for_arg(name_y, f"must have d = {X.shape[-1]} columns to match "
+                                 f"{name_x}", tuple(Y.shape))
+
+
+def finite_result(t: torch.Tensor, what: str, argument: str = "X") -> torch.Tensor:
+    """Return ``t``; raise NumericalError (naming ``argument``) if it holds NaN/Inf, i.e. the
+    result overflowed the dtype although the input was finite (no silent NaN/Inf)."""
+    if not bool(torch.isfinite(t.detach()).all()):
+        raise NumericalError.for_arg(
+            argument, f"{what} is not finite in {dtype_name(t.dtype)} (overflow)",
+            f"max |entry| of the input beyond what {dtype_name(t.dtype)} can carry "
+            "through this product", hint="rescale the input (the quantity is homogeneous)")
+    return t
+
+
+@contextmanager
+def linalg_guard(argument: str, what: str) -> Iterator[None]:
+    """Turn torch's LinAlgError (e.g. eigh not converging on an overflowed matrix) into
+    NumericalError naming ``argument``."""
+    try:
+        yield
+    except torch.linalg.LinAlgError as exc:
+        raise NumericalError.for_arg(argument, f"{what} failed in LAPACK",
+                                     str(exc)[:100]) from exc
+
+
+def pow2_scale(t: torch.Tensor, dim: int | None = None) -> torch.Tensor:
+    """Integer exponents k with max |t| (over ``dim``, or all) in [2^(k-1), 2^k); 0 for
+    zero slices.  ``torch.ldexp(t, -k)`` rescales exactly (powers of two)."""
+    a = t.detach().abs()
+    m = a.max() if dim is None else a.amax(dim=dim)
+    _, k = torch.frexp(m)
+    return torch.where(m > 0, k, torch.zeros_like(k))
+
+
+def ldexp(t: torch.Tensor, k: torch.Tensor | int) -> torch.Tensor:
+    """t * 2^k, exact (powers of two) and differentiable in t.
+
+    ``torch.ldexp`` is not used: in torch 2.13 its backward returns 0 for negative integer
+    exponents (it evaluates 2^k in integer arithmetic)."""
+    k = torch.as_tensor(k, device=t.device).to(t.dtype)
+    return t * torch.pow(torch.tensor(2.0, dtype=t.dtype, device=t.device), k)

@@ -1,0 +1,147 @@
+"""experiments.influence against float64 dense references (numpy.linalg.solve).
+
+Tolerance: the solution of an SPD system with kappa(A) has relative error
+<= solve_rtol(dtype, n, kappa) (Higham Thm 7.2), normwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _devices import device_fixture, single_thread_torch  # noqa: F401  (fixtures)
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import cases, seeds
+
+from experiments import influence, kernels, ntk
+from pyverify.errors import InputError
+from pyverify.tolerance import solve_rtol
+
+
+def _nonzero_rows(X: np.ndarray) -> np.ndarray:
+    X = X.copy()
+    X[~X.any(axis=1), 0] = 1.0
+    return X
+
+
+def _setup(case, seed, n_test=3, rel_ridge=1e-2):
+    X = _nonzero_rows(case.X)
+    rng = np.random.default_rng(seed)
+    T = rng.standard_normal((n_test, X.shape[1]))
+    K = ntk.relu_ntk(X).numpy()
+    Kt = ntk.relu_ntk(T, X).numpy()
+    lam = rel_ridge * np.trace(K) / K.shape[0]
+    return X, T, K, Kt, lam, rng
+
+
+def _rel(a, b) -> float:
+    a = a.detach().cpu().double().numpy() if isinstance(a, torch.Tensor) else a
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+
+
+@pytest.mark.parametrize("prec", ["float64", "float32"])
+@given(case=cases(), seed=seeds)
+def test_influence_matrix_matches_dense_reference(prec, case, seed, device):
+    _, _, K, Kt, lam, _ = _setup(case, seed)
+    A = K + lam * np.eye(K.shape[0])
+    ref = np.linalg.solve(A, Kt.T).T
+    kappa = np.linalg.cond(A)
+    dt = getattr(torch, prec)
+    Kd = torch.from_numpy(K).to(device, dt)
+    Ktd = torch.from_numpy(Kt).to(device, dt)
+    inp = "float64" if prec == "float64" else "float32"
+    I = influence.influence_matrix(Kd, Ktd, lam, check=prec == "float64")
+    assert I.shape == Kt.shape and I.dtype == dt and I.device.type == device
+    # float32: the rounded inputs perturb A by ~eps32, amplified by kappa
+    assert _rel(I, ref) <= 2 * solve_rtol(inp, K.shape[0], kappa)
+
+
+@given(case=cases(), seed=seeds, k=st.integers(1, 3))
+def test_kernel_ridge_matches_dense_reference(case, seed, k):
+    _, _, K, _, lam, rng = _setup(case, seed)
+    y = rng.standard_normal((K.shape[0], k))
+    A = K + lam * np.eye(K.shape[0])
+    kappa = np.linalg.cond(A)
+    alpha = influence.kernel_ridge(K, y, lam)
+    assert _rel(alpha, np.linalg.solve(A, y)) <= solve_rtol("float64", K.shape[0], kappa)
+    a1 = influence.kernel_ridge(K, y[:, 0], lam)
+    assert a1.shape == (K.shape[0],)
+
+
+@given(case=cases(max_dim=5), seed=seeds)
+def test_loo_closed_form_equals_explicit_refits(case, seed):
+    _, _, K, _, lam, rng = _setup(case, seed)
+    n = K.shape[0]
+    if n < 2:
+        return
+    y = rng.standard_normal(n)
+    loo = influence.loo_residuals(K, y, lam).numpy()
+    refit = np.empty(n)
+    for j in range(n):
+        keep = np.arange(n) != j
+        a = np.linalg.solve(K[np.ix_(keep, keep)] + lam * np.eye(n - 1), y[keep])
+        refit[j] = y[j] - K[j, keep] @ a
+    kappa = np.linalg.cond(K + lam * np.eye(n))
+    assert np.linalg.norm(loo - refit) <= 4 * solve_rtol("float64", n, kappa) * (
+        np.linalg.norm(refit) + np.linalg.norm(y))
+
+
+@given(case=cases(max_dim=6), seed=seeds, n_test=st.integers(1, 4),
+       ridge=st.sampled_from([1e-3, 1e-1, 10.0]))
+def test_linattn_influence_equals_dense_formula(case, seed, n_test, ridge, device):
+    X = case.X
+    T = np.random.default_rng(seed).standard_normal((n_test, X.shape[1]))
+    K = kernels.linattn_kernel(X)
+    lam = ridge * max(float(torch.trace(K)) / X.shape[0], 1e-300)
+    A = K.numpy() + lam * np.eye(X.shape[0])
+    ref = np.linalg.solve(A, kernels.linattn_kernel(T, X, keys=X).numpy().T).T
+    kappa = np.linalg.cond(A)
+    I = influence.linattn_influence(X, T, lam, device=device)
+    assert I.shape == (n_test, X.shape[0]) and I.device.type == device
+    assert _rel(I, ref) <= 4 * solve_rtol("float64", max(X.shape), kappa)
+
+
+def test_linattn_influence_large_n_matches_dense_and_is_differentiable():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1500, 6))
+    T = rng.standard_normal((5, 6))
+    lam = 1e-2 * float(np.trace(kernels.linattn_kernel(X[:50]))) * 30
+    I = influence.linattn_influence(X, T, lam)
+    dense = influence.influence_matrix(kernels.linattn_kernel(X, check=False),
+                                       kernels.linattn_kernel(T, X, keys=X), lam, check=False)
+    assert _rel(I, dense.numpy()) <= 1e-8
+    Xs = torch.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    Ts = torch.tensor(rng.standard_normal((2, 3)))
+    assert torch.autograd.gradcheck(lambda a: influence.linattn_influence(a, Ts, 0.5), (Xs,))
+
+
+def test_ridge_and_shape_validation():
+    K = np.eye(3)
+    for bad in (0.0, -1.0, float("nan"), float("inf"), "x"):
+        with pytest.raises(InputError) as exc:
+            influence.influence_matrix(K, K[:1], bad)
+        assert exc.value.argument == "ridge"
+    with pytest.raises(InputError):
+        influence.linattn_influence(np.ones((3, 2)), np.ones((1, 2)), 0.0)
+    with pytest.raises(InputError) as exc:
+        influence.influence_matrix(K, np.ones((2, 4)), 1.0)
+    assert exc.value.argument == "K_test_train"
+    with pytest.raises(InputError) as exc:
+        influence.kernel_ridge(K, np.ones(4), 1.0)
+    assert exc.value.argument == "y"
+    with pytest.raises(InputError):
+        influence.influence_matrix(np.ones((2, 3)), np.ones((1, 3)), 1.0)
+
+
+def test_every_spd_solve_goes_through_solve_spd(monkeypatch):
+    calls = []
+    orig = influence._solve_spd
+    monkeypatch.setattr(influence, "_solve_spd",
+                        lambda A, B, **kw: calls.append(A.shape) or orig(A, B, **kw))
+    K, y = np.eye(3) * 2, np.ones(3)
+    influence.kernel_ridge(K, y, 1.0)
+    influence.influence_matrix(K, K[:1], 1.0)
+    influence.loo_residuals(K, y, 1.0)
+    influence.linattn_influence(np.eye(3), np.ones((1, 3)), 1.0)
+    assert len(calls) == 4
