@@ -37,30 +37,58 @@ __all__ = [
     "ldexp",
     "linalg_guard",
     "pow2_scale",
+    "resolve_device",
     "resolve_dtype",
 ]
 
 _FLOAT_DTYPES = {
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
     "float32": torch.float32,
     "float64": torch.float64,
 }
+"""Computation dtypes.  float16/bfloat16 are refused: the factorizations every kernel gate
+and solver needs (eigh, Cholesky, QR) exist in LAPACK/cuSOLVER only for float32/float64."""
 
 
 def resolve_dtype(dtype: Any = None) -> torch.dtype:
-    """``None`` -> float64; a torch floating dtype, numpy dtype or its name -> torch dtype."""
+    """``None`` -> float64; ``torch.float32``/``float64``, a numpy dtype or its name -> torch
+    dtype.  Anything else (half precision, integers, unknown names) -> InputError."""
     if dtype is None:
         return torch.float64
     if isinstance(dtype, torch.dtype):
-        if not dtype.is_floating_point:
-            raise InputError.for_arg("dtype", "must be a real floating dtype", str(dtype))
-        return dtype
-    name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
+        name = dtype_name(dtype)
+    else:
+        try:
+            name = dtype if isinstance(dtype, str) else str(np.dtype(dtype))
+        except TypeError:
+            name = repr(dtype)
     name = name.removeprefix("torch.")
     if name not in _FLOAT_DTYPES:
         raise InputError.for_arg("dtype", f"must be one of {sorted(_FLOAT_DTYPES)}", dtype)
     return _FLOAT_DTYPES[name]
+
+
+def resolve_device(device: Any = None) -> torch.device | None:
+    """``None`` (keep the input's device), ``"cpu"``, ``"cuda"``, ``"cuda:k"``, an int k
+    (= ``cuda:k``) or a ``torch.device``.  A device that torch does not know, a type other
+    than cpu/cuda, or a CUDA device that is not present -> InputError."""
+    if device is None:
+        return None
+    if isinstance(device, bool) or not isinstance(device, str | int | torch.device):
+        raise InputError.for_arg("device", "must be 'cpu', 'cuda[:k]' or a torch.device",
+                                 device)
+    try:
+        dev = device if isinstance(device, torch.device) else torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise InputError.for_arg("device", "must be 'cpu', 'cuda[:k]' or a torch.device",
+                                 device) from None
+    if dev.type not in ("cpu", "cuda"):
+        raise InputError.for_arg("device", "must be a cpu or cuda device", str(dev))
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= count:
+            raise InputError.for_arg("device", f"CUDA device not available ({count} present)",
+                                     str(dev))
+    return dev
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -113,7 +141,8 @@ def as_matrix(
         raise InputError.for_arg(name, f"must be {ndim}-D", tuple(t.shape))
     if t.numel() == 0:
         raise InputError.for_arg(name, "must not be empty", tuple(t.shape))
-    t = t.to(dtype=resolve_dtype(dtype), device=device if device is not None else t.device)
+    dev = resolve_device(device)
+    t = t.to(dtype=resolve_dtype(dtype), device=dev if dev is not None else t.device)
     if finite and not bool(torch.isfinite(t.detach()).all()):
         raise InputError.for_arg(name, "must contain only finite values (no NaN/Inf)",
                                  int((~torch.isfinite(t.detach())).sum()))

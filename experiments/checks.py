@@ -84,7 +84,7 @@ class InverseHealth:
 
 def default_tau(dtype: torch.dtype, n: int) -> float:
     """Relative gate tolerance tau = eig_rtol(dtype, n) = SAFETY * n * eps(dtype)."""
-    return eig_rtol(dtype_name(dtype), max(int(n), 1))
+    return eig_rtol(dtype_name(dtype), n)
 
 
 def _ldexp(x: float, k: int) -> float:
@@ -122,8 +122,12 @@ def check_kernel(
     unknown = set(gates) - set(GATES)
     if unknown:
         raise InputError.for_arg("gates", f"must be a subset of {GATES}", sorted(unknown))
-    if ridge < 0 or math.isnan(ridge):
-        raise InputError.for_arg("ridge", "must be >= 0", ridge)
+    if not (0.0 <= ridge < math.inf):
+        raise InputError.for_arg("ridge", "must be finite and >= 0", ridge)
+    if tau is not None and not (0.0 <= tau < math.inf):
+        raise InputError.for_arg("tau", "must be finite and >= 0", tau)
+    if not max_cond >= 1.0:
+        raise InputError.for_arg("max_cond", "must be >= 1", max_cond)
     n = K.shape[0]
     tau = default_tau(K.dtype, n) if tau is None else float(tau)
     asym = lam_min = lam_max = cond = None
@@ -162,7 +166,8 @@ def check_kernel(
 
 def inverse_threshold(dtype: torch.dtype, n: int, cond: float) -> float:
     """sqrt(n) * solve_rtol(dtype, n, cond): bound on ||A^{-1} A - I||_F."""
-    return math.sqrt(n) * solve_rtol(dtype_name(dtype), n, max(cond, 1.0))
+    rtol = solve_rtol(dtype_name(dtype), n, max(cond, 1.0))  # validates n and cond
+    return math.sqrt(n) * rtol
 
 
 def check_inverse(A: object, A_inv: object, *, cond: float | None = None,
@@ -199,8 +204,13 @@ def check_solve(A: torch.Tensor, Z: torch.Tensor, B: torch.Tensor, *,
     Independent of kappa: Cholesky is backward stable (Higham Thm 10.4), so only a broken
     factorisation or a non-finite result fails it.  Returns the relative residual.
     """
+    A = as_matrix(A, name).detach()
+    Z = as_matrix(Z, "Z", dtype=A.dtype, device=A.device).detach()
+    B = as_matrix(B, "B", dtype=A.dtype, device=A.device).detach()
     n = A.shape[0]
-    A, Z, B = A.detach(), Z.detach(), B.detach()
+    if A.shape[1] != n or Z.shape[0] != n or B.shape != (n, Z.shape[1]):
+        raise InputError.for_arg(name, "must be square with Z, B of shapes (n, k)",
+                                 (tuple(A.shape), tuple(Z.shape), tuple(B.shape)))
     scale = float(torch.linalg.norm(A) * torch.linalg.norm(Z) + torch.linalg.norm(B))
     res = float(torch.linalg.norm(A @ Z - B))
     rel = res / scale if scale > 0 else res

@@ -36,6 +36,7 @@ from experiments._validate import (
     finite_result,
     ldexp,
     pow2_scale,
+    resolve_device,
     resolve_dtype,
 )
 from experiments.kernels import CheckArg, _keys_map, _maybe_check, _pair
@@ -131,7 +132,9 @@ def _generator(generator: torch.Generator | None, seed: int | None) -> torch.Gen
         return generator
     if seed is None:
         return None
-    return torch.Generator().manual_seed(int(seed))
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ConfigError.for_arg("seed", "must be an integer in [0, 2**63)", seed)
+    return torch.Generator().manual_seed(seed)
 
 
 class TwoLayerReLU(nn.Module):
@@ -155,8 +158,9 @@ class TwoLayerReLU(nn.Module):
         W = torch.randn(width, d, generator=g, dtype=dt) * init_scale
         a = torch.randint(0, 2, (width,), generator=g).to(dt) * 2 - 1
         self.width, self.d, self.init_scale = width, d, float(init_scale)
-        self.W = nn.Parameter(W.to(device))
-        self.register_buffer("a", a.to(device))
+        dev = resolve_device(device)
+        self.W = nn.Parameter(W.to(dev))
+        self.register_buffer("a", a.to(dev))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(x @ self.W.T) @ self.a / math.sqrt(self.width)
@@ -199,6 +203,11 @@ def empirical_ntk(model: nn.Module, X: Any, Y: Any = None, *,
     """
     from torch.func import functional_call, jacrev, vmap
 
+    if not isinstance(model, nn.Module):
+        raise InputError.for_arg("model", "must be a torch.nn.Module", type(model).__name__)
+    for name, v in (("chunk_size", chunk_size), ("max_elements", max_elements)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
+            raise InputError.for_arg(name, "must be a positive integer", v)
     dt, dev = _model_dtype_device(model)
     Xt, Yt = _pair(X, Y, dt, dev)
     params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
