@@ -5,6 +5,13 @@ Hypothesis profiles (choose with ``LINATTN_HYPOTHESIS_PROFILE``):
 * ``fast`` (default): few examples, what ``make test`` and CI run;
 * ``thorough``: many examples, run by hand before a release.
 
+Fixtures: ``device`` (``"cpu"``, plus ``"cuda"`` only when ``torch.cuda.is_available()``:
+without CUDA the parameter is not generated and
+``tests/test_kernels.py::test_cuda_device_available`` reports the absence visibly), and an
+autouse session fixture that runs torch with one intra-op thread: the tests use tiny
+matrices, and on a loaded 2-core machine torch's thread pool makes a 5 x 5 Cholesky about
+1000x slower (spin-waiting).
+
 ``LINATTN_DATA_DIR`` points at the real MNIST/CIFAR-10 subsets (default
 ``../shared/data`` beside the checkout); tests that need them are skipped with a visible
 reason when absent.
@@ -16,6 +23,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -64,3 +72,24 @@ def cifar_dir(shared_data_dir: Path) -> Path:
     if not (path / "data_batch_1").is_file():
         pytest.skip(f"CIFAR-10 python batches not found in {path}")
     return path
+
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(scope="session", name="device", params=[
+    pytest.param(dev, id=dev, marks=[pytest.mark.cuda] if dev == "cuda" else [])
+    for dev in DEVICES
+])
+def device_fixture(request: pytest.FixtureRequest) -> str:
+    """A torch device name the test runs on."""
+    return request.param
+
+
+@pytest.fixture(scope="session", autouse=True)
+def single_thread_torch():
+    """One intra-op torch thread for the whole test session (restored at the end)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

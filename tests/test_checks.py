@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from _devices import device_fixture, single_thread_torch  # noqa: F401  (fixtures)
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import orthogonal, seeds

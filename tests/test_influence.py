@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _devices import device_fixture, single_thread_torch  # noqa: F401  (fixtures)
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import cases, seeds

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import sympy
 import torch
-from _devices import device_fixture, single_thread_torch  # noqa: F401  (fixtures)
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import cases, orthogonal, seeds

@@ -14,7 +14,6 @@ import mpmath
 import numpy as np
 import pytest
 import torch
-from _devices import device_fixture, single_thread_torch  # noqa: F401  (fixtures)
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import cases, orthogonal, seeds

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _devices import device_fixture, single_thread_torch  # noqa: F401  (fixtures)
 
 from experiments import influence, kernels, ntk, spectrum
 from experiments._validate import as_matrix, as_vector, resolve_dtype
