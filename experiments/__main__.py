@@ -1,0 +1,206 @@
+"""The main job: run every experiment and write one report.
+
+    python -m experiments [--smoke|--quick|--full] [--data-dir D] [--run-id ID]
+                          [--device cpu|cuda] [--only name,name] [--debug]
+
+Runs the experiments of :data:`ORDER` (each imported lazily; one that does not exist yet
+is listed as *missing* in the report, visibly, instead of crashing the job) on the
+embedded digits, plus MNIST / CIFAR-10 when their files are in ``--data-dir``, and writes
+``<results>/<run-id>/`` with ``report.md``, ``results.json``, ``manifest.json``,
+``figures/*.png`` and the finished units (``units/``).  Re-running the same command with
+the same ``--run-id`` resumes: finished units are loaded, not recomputed.
+
+Exit status: 0 all experiments ran; 1 the report was written but an experiment failed
+(one line per failure on stderr, the traceback in ``<run>/<name>/error.txt``); 2 a bad
+option or input (one line on stderr; ``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import shlex
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from experiments import report
+from experiments._cli import base_parser, cli_main, common_from_args, run_experiment
+from experiments._runner import atomic_write_bytes, config_hash, ensure_writable_dir, jsonable
+from pyverify.errors import ConfigError
+
+__all__ = ["ORDER", "describe_data", "load_module", "main", "reproduce_command"]
+
+ORDER = ("correspondence", "spectral_table", "ntk_convergence", "influence_malleability",
+         "qkv_extension", "cubing_precision", "learning_dynamics")
+"""The experiments of the main job, in report order."""
+
+PROG = "python -m experiments"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = base_parser(PROG, "Run every experiment of linattn and write results/<run-id>/ "
+                          "(report.md, results.json, manifest.json, figures).")
+    p.add_argument("--only", default=None,
+                   help=f"comma-separated subset of the experiments: {','.join(ORDER)}")
+    return p
+
+
+def load_module(name: str) -> tuple[ModuleType | None, str, str]:
+    """Import ``experiments.<name>``: ``(module, "ok", "")``, or ``(None, status, reason)``
+    with status ``"missing"`` (the module does not exist) or ``"failed"`` (it exists but
+    its import raised, e.g. it needs a module that does not exist)."""
+    full = f"experiments.{name}"
+    try:
+        return importlib.import_module(full), "ok", ""
+    except ModuleNotFoundError as exc:
+        if exc.name == full:
+            return None, "missing", f"module {full} does not exist yet"
+        return None, "failed", f"import of {full} failed: {type(exc).__name__}: {exc}"
+    except Exception as exc:
+        return None, "failed", f"import of {full} failed: {type(exc).__name__}: {exc}"
+
+
+def _only(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ORDER
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [s for s in names if s not in ORDER]
+    if bad or not names:
+        raise ConfigError.for_arg("--only", f"must name experiments among {ORDER}", text)
+    return tuple(n for n in ORDER if n in names)
+
+
+def reproduce_command(args: argparse.Namespace) -> str:
+    """The command that reproduces results.json (run folder options left out: they change
+    where the results go, not what they are)."""
+    parts = ["python", "-m", "experiments", f"--{args.preset}"]
+    for opt, val in (("--data-dir", args.data_dir), ("--datasets", args.datasets),
+                     ("--seeds", args.seeds), ("--only", args.only)):
+        if val:
+            parts += [opt, str(val)]
+    if args.device != "cpu":
+        parts += ["--device", args.device]
+    return shlex.join(parts)
+
+
+def _sanitize(text: str, data_dir: str | None) -> str:
+    if data_dir:
+        for root in sorted({str(Path(data_dir).expanduser().resolve()), str(data_dir)},
+                           key=len, reverse=True):
+            text = text.replace(root, "<data-dir>")
+    return text
+
+
+def describe_data(datasets: Sequence[str], data_dir: str | None) -> dict[str, Any]:
+    """Source, file checksums, size, default preprocessing and class settings of each
+    dataset (the training split), with ``data_dir`` written as ``<data-dir>``.
+
+    Loading errors (missing or corrupt files) propagate as :class:`DataError`, before any
+    experiment runs."""
+    from experiments import data
+
+    out: dict[str, Any] = {}
+    for name in datasets:
+        ds = data.load_dataset(name, split="train", classes="10class", data_dir=data_dir)
+        settings = {s: list(data.resolve_classes(name, s)) for s in data.CLASS_SETTINGS}
+        names = dict(zip(ds.classes, ds.class_names, strict=True))
+        out[name] = {
+            "source": _sanitize(ds.source, data_dir),
+            "n": ds.n, "d": ds.d,
+            "preprocess": ds.preprocess.describe(),
+            "class_settings": settings,
+            "binary_classes": [names[c] for c in data.BINARY_CLASSES[name]],
+            "checksums": {_sanitize(k, data_dir): v for k, v in sorted(ds.checksums.items())},
+        }
+    return out
+
+
+def _utc() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    start = _utc()
+    common = common_from_args(args)
+    names = _only(args.only)
+    modules: dict[str, ModuleType] = {}
+    configs: dict[str, Any] = {}
+    status: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for name in names:
+        mod, state, reason = load_module(name)
+        if mod is None:
+            status[name], problems[name] = state, reason
+            continue
+        modules[name] = mod
+        configs[name] = mod.Config.preset(**dataclasses.asdict(common))
+    run_id = args.run_id or f"{args.preset}-{config_hash(configs)[:10]}"
+    run_dir = ensure_writable_dir(Path(args.results) / run_id, name="--results")
+    data_info = describe_data(common.datasets, common.data_dir)
+
+    experiments: dict[str, Any] = {}
+    sections: dict[str, str] = {}
+    seconds: dict[str, float] = {}
+    failed: list[str] = []
+    bar = None
+    if not args.no_progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(modules), desc="experiments", unit="exp")
+    for name, mod in modules.items():
+        t0 = time.perf_counter()
+        if bar is not None:
+            bar.set_postfix_str(name)
+        try:
+            out = run_experiment(mod, configs[name], run_dir, progress=not args.no_progress)
+        except Exception as exc:
+            if args.debug:
+                raise
+            status[name] = "failed"
+            problems[name] = f"{type(exc).__name__}: {exc}"
+            atomic_write_bytes(run_dir / name / "error.txt", traceback.format_exc().encode())
+            failed.append(name)
+        else:
+            status[name] = "ok"
+            experiments[name] = {"title": mod.TITLE, "config": configs[name],
+                                 "summary": out["summary"], "figures": out["figures"]}
+            sections[name] = out["section"]
+        seconds[name] = round(time.perf_counter() - t0, 3)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+
+    results = jsonable({
+        "report": {"preset": common.preset, "datasets": list(common.datasets),
+                   "seeds": list(common.seeds), "device": common.device,
+                   "command": reproduce_command(args), "order": list(names),
+                   "status": status, "problems": problems},
+        "data": data_info,
+        "experiments": experiments,
+    })
+    manifest = report.build_manifest(argv=list(argv), results=results, run_dir=run_dir,
+                                     configs=jsonable(configs), start=start, end=_utc(),
+                                     seconds=seconds)
+    paths = report.write_run(run_dir, results, sections, manifest)
+    for name in names:
+        if status[name] != "ok":
+            print(f"{PROG}: {name}: {status[name]}: {problems[name]}", file=sys.stderr)
+    print(f"wrote {paths['report']}")
+    return 1 if failed or "failed" in status.values() else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m experiments`` (see the module docstring)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return cli_main(lambda args: _run(args, argv), _parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
