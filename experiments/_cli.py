@@ -32,7 +32,7 @@ import hashlib
 import json
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -54,6 +54,7 @@ __all__ = [
     "common_from_args",
     "default_run_dir",
     "experiment_main",
+    "preset_config",
     "run_experiment",
 ]
 
@@ -77,6 +78,15 @@ class Common:
             raise ConfigError.for_arg("seeds", "must name at least one seed", self.seeds)
         if not self.device.startswith(("cpu", "cuda")):
             raise ConfigError.for_arg("device", "must be 'cpu' or 'cuda[:k]'", self.device)
+
+
+def preset_config(cls: type, sizes: Mapping[str, Mapping[str, Any]], preset: str,
+                  overrides: Mapping[str, Any]) -> Any:
+    """``cls(**sizes[preset], preset=preset, **overrides)``: the body of every experiment's
+    ``Config.preset``; an unknown preset -> ConfigError."""
+    if preset not in sizes:
+        raise ConfigError.for_arg("preset", f"must be one of {tuple(sizes)}", preset)
+    return cls(**{**sizes[preset], "preset": preset, **overrides})
 
 
 def base_parser(prog: str, description: str) -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from experiments import _plots
-from experiments._cli import PRESETS, Common, experiment_main
+from experiments._cli import Common, experiment_main, preset_config
 from experiments._runner import Unit
 from experiments.report import fmt, table
 from pyverify.errors import ConfigError
@@ -77,9 +77,7 @@ class Config(Common):
 
     @classmethod
     def preset(cls, preset: str = "quick", **overrides: Any) -> Config:
-        if preset not in PRESETS:
-            raise ConfigError.for_arg("preset", f"must be one of {PRESETS}", preset)
-        return cls(preset=preset, **{**_SIZES[preset], **overrides})
+        return preset_config(cls, _SIZES, preset, overrides)
 
 
 def plan(cfg: Config) -> list[Unit]:

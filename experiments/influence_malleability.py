@@ -41,7 +41,7 @@ from typing import Any
 import torch
 
 from experiments import _stats
-from experiments._cli import Common, experiment_main
+from experiments._cli import Common, experiment_main, preset_config
 from experiments._reduce import span_coordinates
 from experiments._runner import Unit
 from experiments.data import CLASS_SETTINGS, Preprocess, load_split
@@ -91,9 +91,7 @@ class Config(Common):
 
     @classmethod
     def preset(cls, preset: str = "quick", **overrides: Any) -> Config:
-        if preset not in _PRESETS:
-            raise ConfigError.for_arg("preset", f"must be one of {tuple(_PRESETS)}", preset)
-        return cls(**{**_PRESETS[preset], "preset": preset, **overrides})
+        return preset_config(cls, _PRESETS, preset, overrides)
 
 
 def plan(cfg: Config) -> list[Unit]:
@@ -206,7 +204,7 @@ def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
 
 
 def section(summary: dict[str, Any], figs: list[str]) -> str:
-    from experiments.report import table
+    from experiments.report import bullets, table
 
     parts = [f"Attack: {summary['attack']}; {summary['steps']} steps × {summary['restarts']} "
              f"restart(s). Ridge: {summary['ridge_convention']}. n_train = "
@@ -225,12 +223,8 @@ def section(summary: dict[str, Any], figs: list[str]) -> str:
                                    "mean ratio"], [["ours", o["min"], o["max"], o["mean"]],
                                                    ["paper", *summary["paper_range"], None]]))
     parts += [f"\n![{f}]({f})\n" for f in figs]
-    if summary["findings"]:
-        parts.append("\n**Findings**\n\n")
-        parts += [f"- {s}\n" for s in summary["findings"]]
-    if summary["disagreements"]:
-        parts.append("\n**Disagreements with the paper**\n\n")
-        parts += [f"- {s}\n" for s in summary["disagreements"]]
+    parts.append(bullets("Findings", summary["findings"]))
+    parts.append(bullets("Disagreements with the paper", summary["disagreements"]))
     return "".join(parts)
 
 

@@ -47,7 +47,7 @@ from typing import Any
 import torch
 
 from experiments import _stats
-from experiments._cli import Common, experiment_main
+from experiments._cli import Common, experiment_main, preset_config
 from experiments._reduce import span_coordinates
 from experiments._runner import Unit
 from experiments.data import BINARY_CLASSES, Preprocess, load_split
@@ -106,9 +106,7 @@ class Config(Common):
 
     @classmethod
     def preset(cls, preset: str = "quick", **overrides: Any) -> Config:
-        if preset not in _PRESETS:
-            raise ConfigError.for_arg("preset", f"must be one of {tuple(_PRESETS)}", preset)
-        return cls(**{**_PRESETS[preset], "preset": preset, **overrides})
+        return preset_config(cls, _PRESETS, preset, overrides)
 
 
 def plan(cfg: Config) -> list[Unit]:
@@ -429,7 +427,7 @@ def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
 
 
 def section(summary: dict[str, Any], figs: list[str]) -> str:
-    from experiments.report import table
+    from experiments.report import bullets, table
 
     parts = [
         f"Full-batch GD on (1/2n)Σ(f−y)², ±1 labels, {summary['classes']}; width "
@@ -470,9 +468,7 @@ def section(summary: dict[str, Any], figs: list[str]) -> str:
                          ls["max"]["mean"]])
         parts.append(table(["arch", "loss at W*", "grid min", "grid mean", "grid max"], rows))
     parts += [f"\n![{f}]({f})\n" for f in figs]
-    if summary["disagreements"]:
-        parts.append("\n**Disagreements with the paper**\n\n")
-        parts += [f"- {s}\n" for s in summary["disagreements"]]
+    parts.append(bullets("Disagreements with the paper", summary["disagreements"]))
     return "".join(parts)
 
 

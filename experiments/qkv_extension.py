@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from experiments import _stats
-from experiments._cli import Common, experiment_main
+from experiments._cli import Common, experiment_main, preset_config
 from experiments._runner import Unit
 from experiments.data import Preprocess, load_dataset
 from experiments.errors import ConfigError
@@ -65,9 +65,7 @@ class Config(Common):
 
     @classmethod
     def preset(cls, preset: str = "quick", **overrides: Any) -> Config:
-        if preset not in _PRESETS:
-            raise ConfigError.for_arg("preset", f"must be one of {tuple(_PRESETS)}", preset)
-        return cls(**{**_PRESETS[preset], "preset": preset, **overrides})
+        return preset_config(cls, _PRESETS, preset, overrides)
 
 
 def plan(cfg: Config) -> list[Unit]:
@@ -215,7 +213,7 @@ def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
 
 
 def section(summary: dict[str, Any], figs: list[str]) -> str:
-    from experiments.report import table
+    from experiments.report import bullets, table
 
     parts = [
         f"Random Q, K, V ∈ R^(d×h), {summary['init']}; f(X) = X Q Kᵀ C V, "
@@ -243,12 +241,8 @@ def section(summary: dict[str, Any], figs: list[str]) -> str:
               p["cos_G"]["mean"], p["cos_G3"]["mean"], p["dev_expected"]["mean"],
               p["cond_top_finite_seeds"], p["log10_cond_top"]["mean"]] for p in e["per_h"]]))
     parts += [f"\n![{f}]({f})\n" for f in figs]
-    if summary["findings"]:
-        parts.append("\n**Findings**\n\n")
-        parts += [f"- {s}\n" for s in summary["findings"]]
-    if summary["disagreements"]:
-        parts.append("\n**Disagreements with the paper**\n\n")
-        parts += [f"- {s}\n" for s in summary["disagreements"]]
+    parts.append(bullets("Findings", summary["findings"]))
+    parts.append(bullets("Disagreements with the paper", summary["disagreements"]))
     return "".join(parts)
 
 

@@ -89,6 +89,13 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bullets(title: str, items: Sequence[str]) -> str:
+    """A markdown bullet list under a bold ``title``; ``""`` when ``items`` is empty."""
+    if not items:
+        return ""
+    return f"\n**{title}**\n\n" + "".join(f"- {s}\n" for s in items)
+
+
 def _leaves(obj: Any) -> Iterable[Any]:
     if isinstance(obj, dict):
         for v in obj.values():
