@@ -16,6 +16,9 @@ Library modules (import these; they never import the runnable experiments or the
 * :mod:`experiments.data` -- digits, MNIST and CIFAR-10 loaders;
 * :mod:`experiments.errors` -- the project's exceptions.
 
+``malleability`` is not re-exported at package level: the name is the submodule
+(``experiments.malleability.malleability``, also ``experiments.influence.malleability``).
+
 Runnable experiments: ``python -m experiments`` (the main job and report) and
 ``python -m experiments.<name> --help`` for ``correspondence``, ``spectral_table``,
 ``ntk_convergence``, ``influence_malleability``, ``qkv_extension``, ``cubing_precision``,
@@ -45,7 +48,6 @@ from experiments.kernels import (
     linattn_features,
     linattn_kernel,
 )
-from experiments.malleability import MalleabilityResult, malleability
 from experiments.ntk import (
     MLPAttn,
     TwoLayerReLU,
@@ -65,7 +67,6 @@ __all__ = [
     "KernelHealthError",
     "LinAttnError",
     "MLPAttn",
-    "MalleabilityResult",
     "NumericalError",
     "Preprocess",
     "SpectralStats",
@@ -85,7 +86,6 @@ __all__ = [
     "load_dataset",
     "load_split",
     "loo_residuals",
-    "malleability",
     "mlp_attn_ntk",
     "relu_ntk",
     "relu_ntk_closed_form",

@@ -13,27 +13,60 @@ For a training kernel K (n, n), ridge lambda > 0 and A = K + lambda I:
   matrix; differentiable w.r.t. X_train (C rebuilt from it).  Phi^T Phi = C^3 and
   Phi^T = C X_train^T, so the only O(n d^2) work is the one product C = X^T X.
 
-Every SPD solve goes through the one private :func:`_solve_spd` (dense Cholesky).  With
-``check=True`` (default) the Appendix A.8 gates of :mod:`experiments.checks` run on A
-(symmetry, PSD, kappa(K + lambda I) < 1e12) and on the solve (backward residual; the
-explicit-inverse residual ||A^{-1} A - I||_F where A^{-1} is formed, in
-``loo_residuals``).  ``malleability`` lives in :mod:`experiments.malleability` and is
-re-exported here.
+Every SPD solve goes through the one private :func:`_solve_spd`, which routes (issue 6
+item 3): dense Cholesky (differentiable) when n <= ``PCG_MIN_N`` or an input requires grad;
+else ``experiments.solvers.solve_spd(method="pcg")`` (block preconditioned CG, randomized
+Nystrom preconditioner, stops at relative residual max_j ||(K + lambda I) z_j - b_j||_2 /
+||b_j||_2 <= tol, default ``PCG_TOL`` = 1e-10, raised to ``matmul_rtol(dtype, n)`` where
+the residual cannot be measured that finely; NumericalError if not reached).
+``influence_matrix`` and ``kernel_ridge`` take ``method="auto"|"cholesky"|"pcg"``;
+``influence_matrix`` also accepts a :class:`experiments.solvers.KernelOperator` (K never
+formed; "auto" then always uses PCG) and returns the solve's :class:`SolveInfo` with
+``return_info=True``.
+
+Gates.  With ``check=True`` (default) the Appendix A.8 gates of :mod:`experiments.checks`
+run on A (symmetry, PSD, kappa(K + lambda I) < 1e12) and on the solve (backward residual;
+the explicit-inverse residual ||A^{-1} A - I||_F where A^{-1} is formed, in
+``loo_residuals``).  On the PCG route above ``PCG_MIN_N`` only the symmetry gate runs on K
+and the PCG residual (<= tol) gates the solve: the PSD and conditioning gates need an
+n x n eigvalsh, O(n^3), which would cost more than the solve saves.  A KernelOperator is
+not gated beyond the PCG residual (its kernel_fn must be symmetric PSD).
+
+``malleability`` lives in :mod:`experiments.malleability` and is re-exported here.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 
-from experiments._validate import as_matrix, as_vector, finite_result, linalg_guard
-from experiments.checks import PAPER_MAX_COND, _cond, check_inverse, check_kernel, check_solve
+from experiments._validate import (
+    as_matrix,
+    as_vector,
+    dtype_name,
+    finite_result,
+    linalg_guard,
+)
+from experiments.checks import (
+    GATES,
+    PAPER_MAX_COND,
+    _cond,
+    check_inverse,
+    check_kernel,
+    check_solve,
+)
 from experiments.kernels import _pair
+from experiments.ntk import _needs_grad
+from experiments.solvers import KernelOperator, solve_spd
 from pyverify.errors import InputError, KernelHealthError
+from pyverify.tolerance import matmul_rtol
 
 __all__ = [
+    "PCG_MIN_N",
+    "PCG_TOL",
     "MalleabilityResult",  # noqa: F822  (lazy re-export, see __getattr__)
     "influence_matrix",
     "kernel_ridge",
@@ -41,6 +74,52 @@ __all__ = [
     "loo_residuals",
     "malleability",  # noqa: F822
 ]
+
+
+PCG_MIN_N = 8000
+"""n above which "auto" solves by PCG instead of dense Cholesky (no input requiring grad)."""
+PCG_TOL = 1e-10
+"""Default PCG relative residual tolerance (raised to matmul_rtol(dtype, n) if larger)."""
+SOLVE_METHODS = ("auto", "cholesky", "pcg")
+
+
+@dataclass(frozen=True)
+class SolveInfo:
+    """How (K + ridge I) Z = B was solved.  ``residual`` = max_j ||(K + ridge I) z_j - b_j||_2
+    / ||b_j||_2 (PCG: recomputed at the end; Cholesky: only with ``return_info``);
+    ``tol`` the PCG tolerance (None for Cholesky); ``gates`` the kernel gates run on K."""
+
+    method: str
+    iterations: int
+    residual: float | None
+    tol: float | None
+    precond: str | None
+    rank: int | None
+    gates: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def _route(method: Any, n: int, operator: bool, grad: bool) -> str:
+    """"cholesky" or "pcg" for ``method`` (see the module docstring)."""
+    if method not in SOLVE_METHODS:
+        raise InputError.for_arg("method", f"must be one of {SOLVE_METHODS}", method)
+    if method == "auto":
+        return "pcg" if (operator or n > PCG_MIN_N) and not grad else "cholesky"
+    if method == "pcg" and grad:
+        raise InputError.for_arg("method", "'pcg' is not differentiable but an input "
+                                 "requires grad (use 'cholesky' or 'auto')", method)
+    return method
+
+
+def _pcg_tol(tol: Any, dtype: torch.dtype, n: int) -> float:
+    if tol is None:
+        return max(PCG_TOL, matmul_rtol(dtype_name(dtype), n))
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not 0 < tol < 1:
+        raise InputError.for_arg("tol", "must be a number in (0, 1)", tol)
+    return float(tol)
 
 
 def _ridge(ridge: Any) -> float:
@@ -75,18 +154,50 @@ def _factor(A: torch.Tensor, name: str) -> torch.Tensor:
     return L
 
 
-def _solve_spd(A: torch.Tensor, B: torch.Tensor, *, check: bool = True,
-               name: str = "K_train + ridge I") -> torch.Tensor:
-    """Z = A^{-1} B for SPD A (n, n), B (n, k), by dense Cholesky (differentiable).
+def _solve_spd(A: torch.Tensor | KernelOperator, B: torch.Tensor, *, check: bool = True,
+               name: str = "K_train + ridge I", ridge: float = 0.0, method: str = "auto",
+               tol: float | None = None, return_info: bool = False
+               ) -> torch.Tensor | tuple[torch.Tensor, SolveInfo]:
+    """Z = (A + ridge I)^{-1} B for SPD A (n, n) (a tensor or a KernelOperator), B (n, k).
 
-    With ``check`` the backward residual ||A Z - B|| is gated (``checks.check_solve``).
-    The one place where SPD systems are solved (large n will be routed to PCG here).
+    The one place where SPD systems are solved.  Route (:func:`_route`): dense Cholesky
+    (differentiable; with ``check`` the backward residual ||A Z - B|| is gated by
+    ``checks.check_solve``) or, for n > PCG_MIN_N without grad or when asked, PCG by
+    ``experiments.solvers.solve_spd`` to relative residual ``tol`` (NumericalError if not
+    reached: that residual is the gate).  ``return_info``: also return a SolveInfo.
     """
-    Z = finite_result(torch.cholesky_solve(B, _factor(A, name)), "solution of (K + ridge I) Z"
+    operator = isinstance(A, KernelOperator)
+    n = A.shape[0]
+    route = _route(method, n, operator, _needs_grad(B) or (not operator and _needs_grad(A)))
+    if route == "pcg" or operator:
+        t = _pcg_tol(tol, A.dtype, n)
+        sol = solve_spd(A, B.detach(), ridge=ridge, method=route, tol=t)
+        Z = finite_result(sol.X, "solution of (K + ridge I) Z = B", name)
+        info = SolveInfo(sol.method, sol.iterations, sol.residual, t if route == "pcg"
+                         else None, sol.precond, sol.rank)
+        return (Z, info) if return_info else Z
+    M = _shifted(A, ridge) if ridge else A
+    Z = finite_result(torch.cholesky_solve(B, _factor(M, name)), "solution of (K + ridge I) Z"
                       " = B", name)
     if check:
-        check_solve(A, Z, B, name=name)
-    return Z
+        check_solve(M, Z, B, name=name)
+    if not return_info:
+        return Z
+    with torch.no_grad():
+        R = torch.linalg.vector_norm(M @ Z - B, dim=0)
+        bn = torch.linalg.vector_norm(B, dim=0)
+        res = float(torch.where(bn > 0, R / torch.where(bn > 0, bn, 1.0), R).max())
+    return Z, SolveInfo("cholesky", 0, res, None, None, None)
+
+
+def _gates(K: torch.Tensor | KernelOperator, ridge: float, check: bool, route: str,
+           name: str = "K_train") -> tuple[str, ...]:
+    """Run the kernel gates that fit the route (module docstring); return their names."""
+    if not check or isinstance(K, KernelOperator):
+        return ()
+    gates = ("symmetry",) if route == "pcg" and K.shape[0] > PCG_MIN_N else GATES
+    check_kernel(K.detach(), ridge=ridge, name=name, gates=gates)
+    return tuple(gates)
 
 
 def _gate(K: torch.Tensor, ridge: float, check: bool, name: str) -> None:
@@ -94,31 +205,48 @@ def _gate(K: torch.Tensor, ridge: float, check: bool, name: str) -> None:
         check_kernel(K.detach(), ridge=ridge, name=name)
 
 
-def kernel_ridge(K_train: Any, y: Any, ridge: float, *, check: bool = True) -> torch.Tensor:
-    """alpha = (K_train + ridge I)^{-1} y.  K_train: (n, n); y: (n,) or (n, k); ridge > 0."""
+def kernel_ridge(K_train: Any, y: Any, ridge: float, *, check: bool = True,
+                 method: str = "auto", tol: float | None = None) -> torch.Tensor:
+    """alpha = (K_train + ridge I)^{-1} y.  K_train: (n, n); y: (n,) or (n, k); ridge > 0.
+
+    ``method``/``tol``: the solve route and PCG tolerance (module docstring)."""
     lam, K = _ridge(ridge), _kernel(K_train)
     yt = as_vector(y, "y", dtype=K.dtype, device=K.device)
     if yt.shape[0] != K.shape[0]:
         raise InputError.for_arg("y", f"must have n = {K.shape[0]} rows", tuple(yt.shape))
-    _gate(K, lam, check, "K_train")
+    route = _route(method, K.shape[0], False, _needs_grad(K, yt))
+    _gates(K, lam, check, route)
     B = yt[:, None] if yt.ndim == 1 else yt
-    alpha = _solve_spd(_shifted(K, lam), B, check=check)
+    alpha = _solve_spd(K, B, check=check, ridge=lam, method=route, tol=tol)
     return alpha[:, 0] if yt.ndim == 1 else alpha
 
 
-def influence_matrix(K_train: Any, K_test_train: Any, ridge: float, *,
-                     check: bool = True) -> torch.Tensor:
+def influence_matrix(K_train: Any, K_test_train: Any, ridge: float, *, check: bool = True,
+                     method: str = "auto", tol: float | None = None,
+                     return_info: bool = False
+                     ) -> torch.Tensor | tuple[torch.Tensor, SolveInfo]:
     """I = K_test,train (K_train + ridge I)^{-1}: (n_test, n); I[t, j] = d f(x_t)/d y_j.
 
-    K_train: (n, n); K_test_train: (n_test, n); ridge > 0.  Differentiable.
+    K_train: (n, n) tensor/array or a ``KernelOperator`` (never formed; PCG);
+    K_test_train: (n_test, n); ridge > 0.  ``method``: "auto" (Cholesky for n <= PCG_MIN_N
+    or when an input requires grad, else PCG), "cholesky" or "pcg"; ``tol``: PCG relative
+    residual (default PCG_TOL).  Differentiable on the Cholesky route.  Gates: module
+    docstring.  ``return_info=True`` returns ``(I, SolveInfo)``.
     """
-    lam, K = _ridge(ridge), _kernel(K_train)
+    lam = _ridge(ridge)
+    operator = isinstance(K_train, KernelOperator)
+    K = K_train if operator else _kernel(K_train)
     Kt = as_matrix(K_test_train, "K_test_train", dtype=K.dtype, device=K.device)
     if Kt.shape[1] != K.shape[0]:
         raise InputError.for_arg("K_test_train", f"must have n = {K.shape[0]} columns",
                                  tuple(Kt.shape))
-    _gate(K, lam, check, "K_train")
-    return _solve_spd(_shifted(K, lam), Kt.T, check=check).T
+    route = _route(method, K.shape[0], operator, _needs_grad(Kt) or
+                   (not operator and _needs_grad(K)))
+    gates = _gates(K, lam, check, route)
+    Z, info = _solve_spd(K, Kt.T, check=check, ridge=lam, method=route, tol=tol,
+                         return_info=True)
+    info = SolveInfo(**{**info.as_dict(), "gates": gates})
+    return (Z.T, info) if return_info else Z.T
 
 
 def loo_residuals(K_train: Any, y: Any, ridge: float, *, check: bool = True) -> torch.Tensor:
@@ -132,7 +260,8 @@ def loo_residuals(K_train: Any, y: Any, ridge: float, *, check: bool = True) -> 
         raise InputError.for_arg("y", f"must have n = {K.shape[0]} rows", tuple(yt.shape))
     _gate(K, lam, check, "K_train")
     A = _shifted(K, lam)
-    A_inv = _solve_spd(A, torch.eye(K.shape[0], dtype=K.dtype, device=K.device), check=check)
+    A_inv = _solve_spd(A, torch.eye(K.shape[0], dtype=K.dtype, device=K.device), check=check,
+                       method="cholesky")  # an explicit inverse: n right-hand sides
     if check:
         check_inverse(A, A_inv, name="K_train + ridge I")
     B = yt[:, None] if yt.ndim == 1 else yt
@@ -176,7 +305,7 @@ def linattn_influence(X_train: Any, X_test: Any, ridge: float, *, check: bool = 
 def __getattr__(name: str) -> Any:
     """Lazy re-export of ``malleability`` / ``MalleabilityResult`` (no import cycle)."""
     if name in ("malleability", "MalleabilityResult"):
-        from experiments import malleability as _m
+        import importlib  # the submodule itself (the package attribute may be the function)
 
-        return getattr(_m, name)
+        return getattr(importlib.import_module("experiments.malleability"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

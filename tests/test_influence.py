@@ -144,3 +144,83 @@ def test_every_spd_solve_goes_through_solve_spd(monkeypatch):
     influence.loo_residuals(K, y, 1.0)
     influence.linattn_influence(np.eye(3), np.ones((1, 3)), 1.0)
     assert len(calls) == 4
+
+
+def _relu_problem(n: int, n_test: int = 4, d: int = 6, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X, T = rng.standard_normal((n, d)), rng.standard_normal((n_test, d))
+    K, Kt = ntk.relu_ntk(X, check=False), ntk.relu_ntk(T, X)
+    lam = 1e-2 * float(K.diagonal().mean())
+    kappa = float(np.linalg.cond(K.numpy() + lam * np.eye(n)))
+    return X, K, Kt, lam, kappa
+
+
+def test_pcg_route_equals_cholesky_route_with_info():
+    """method="pcg" (block PCG, residual <= tol) and method="cholesky" give the same I to
+    kappa * tol (forward error of a solve with relative residual tol), and report how."""
+    _, K, Kt, lam, kappa = _relu_problem(400)
+    tol = 1e-10
+    I_c, info_c = influence.influence_matrix(K, Kt, lam, method="cholesky", return_info=True)
+    I_p, info_p = influence.influence_matrix(K, Kt, lam, method="pcg", tol=tol,
+                                             return_info=True)
+    assert info_c.method == "cholesky" and info_c.iterations == 0 and info_c.tol is None
+    assert info_c.residual <= solve_rtol("float64", 400, kappa)
+    assert info_p.method == "pcg" and info_p.iterations >= 1 and info_p.tol == tol
+    assert info_p.residual <= tol and info_p.precond == "nystrom" and info_p.rank >= 1
+    # n <= PCG_MIN_N: the full gates run on both routes
+    assert info_c.gates == info_p.gates == ("symmetry", "psd", "conditioning")
+    assert _rel(I_p, I_c.numpy()) <= 10 * kappa * tol
+    assert set(info_p.as_dict()) >= {"method", "iterations", "residual", "tol", "gates"}
+
+
+def test_auto_routes_by_size_and_grad(monkeypatch):
+    """Above PCG_MIN_N "auto" takes PCG with only the symmetry gate; an input requiring
+    grad keeps the differentiable Cholesky route; forcing pcg then is an InputError."""
+    monkeypatch.setattr(influence, "PCG_MIN_N", 100)
+    _, K, Kt, lam, kappa = _relu_problem(300)
+    I_a, info = influence.influence_matrix(K, Kt, lam, return_info=True)
+    assert info.method == "pcg" and info.gates == ("symmetry",)
+    assert info.residual <= influence.PCG_TOL
+    I_c = influence.influence_matrix(K, Kt, lam, method="cholesky")
+    assert _rel(I_a, I_c.numpy()) <= 10 * kappa * influence.PCG_TOL
+    alpha = influence.kernel_ridge(K, Kt[0], lam)  # routed to PCG too
+    assert _rel(alpha, influence.kernel_ridge(K, Kt[0], lam, method="cholesky").numpy()) \
+        <= 10 * kappa * influence.PCG_TOL
+    Ktg = Kt.clone().requires_grad_(True)
+    I_g, info_g = influence.influence_matrix(K, Ktg, lam, return_info=True)
+    assert info_g.method == "cholesky" and I_g.requires_grad
+    with pytest.raises(InputError) as exc:
+        influence.influence_matrix(K, Ktg, lam, method="pcg")
+    assert exc.value.argument == "method"
+    with torch.no_grad():
+        assert influence.influence_matrix(K, Ktg, lam, return_info=True)[1].method == "pcg"
+
+
+def test_kernel_operator_train_kernel_is_never_formed():
+    """A KernelOperator K_train is solved by PCG from row blocks: the kernel is never
+    evaluated on all n x n pairs, and the result equals the dense Cholesky route."""
+    from experiments.solvers import KernelOperator
+
+    X, K, Kt, lam, kappa = _relu_problem(300)
+    shapes = []
+
+    def kern(a, b):
+        shapes.append((a.shape[0], b.shape[0]))
+        return ntk.relu_ntk(a, b)
+
+    op = KernelOperator(kern, torch.from_numpy(X), block_rows=64)
+    I_op, info = influence.influence_matrix(op, Kt, lam, return_info=True)
+    assert info.method == "pcg" and info.gates == () and info.residual <= influence.PCG_TOL
+    assert shapes and max(a for a, _ in shapes) <= 64
+    I_c = influence.influence_matrix(K, Kt, lam, method="cholesky")
+    assert _rel(I_op, I_c.numpy()) <= 10 * kappa * influence.PCG_TOL
+
+
+def test_solve_method_and_tol_validation():
+    K = np.eye(3) * 2
+    for kw, arg in (({"method": "lu"}, "method"), ({"method": "pcg", "tol": 0.0}, "tol"),
+                    ({"method": "pcg", "tol": 2.0}, "tol"), ({"method": "pcg", "tol": "x"},
+                                                             "tol")):
+        with pytest.raises(InputError) as exc:
+            influence.influence_matrix(K, K[:1], 1.0, **kw)
+        assert exc.value.argument == arg

@@ -207,3 +207,92 @@ def test_relu_ntk_exactly_symmetric_with_duplicate_rows(case):
     X = _nonzero_rows(case.X)
     for H in (ntk.relu_ntk(X, check=False), ntk.mlp_attn_ntk(X, check=False)):
         assert torch.equal(H, H.T)
+
+
+def _grad_path(A: np.ndarray, B: np.ndarray | None = None, **kw) -> torch.Tensor:
+    """relu_ntk through the autograd path (an input that requires grad)."""
+    At = torch.tensor(A, dtype=torch.float64, requires_grad=True)
+    H = ntk.relu_ntk(At, None if B is None else torch.tensor(B, dtype=torch.float64), **kw)
+    assert H.requires_grad
+    return H.detach()
+
+
+@given(case=cases(max_abs_log10=8), m=st.integers(1, 4), seed=seeds)
+def test_fast_path_equals_autograd_path_and_mpmath(case, m, seed):
+    """The in-place no-grad path (inputs without requires_grad) and the differentiable path
+    compute the same H: both within the rounding bound of mpmath-50 and of each other;
+    both diagonals are ||x||^2/2 bit for bit; both symmetric H are exactly symmetric."""
+    X = _nonzero_rows(case.X / case.scale)
+    Y = np.random.default_rng(seed).standard_normal((m, X.shape[1]))
+    for B in (None, Y):
+        fast = ntk.relu_ntk(X, B)
+        assert not fast.requires_grad and fast.grad_fn is None
+        slow = _grad_path(X, B)
+        want = _mp_relu_ntk(X, X if B is None else B)
+        tol = _tol(X, X if B is None else B, "float64")
+        for H in (fast, slow):
+            assert np.all(np.abs(H.numpy() - want) <= tol)
+        assert np.all(np.abs((fast - slow).numpy()) <= 2 * tol)
+        if B is None:
+            assert torch.equal(fast, fast.T) and torch.equal(slow, slow.T)
+            assert torch.equal(fast.diagonal(), slow.diagonal())
+
+
+def test_fast_path_used_under_no_grad_and_blocked_mirror():
+    """torch.no_grad() takes the fast path even for inputs that require grad; n larger than
+    the mirror block exercises the off-diagonal block copies (H == H^T bit for bit)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((ntk._SYM_BLOCK + 37, 5))
+    X[1] = 3.0 * X[0]  # collinear pair
+    X[-1] = X[2]  # duplicate row across blocks
+    Xt = torch.tensor(X, requires_grad=True)
+    with torch.no_grad():
+        fast = ntk.relu_ntk(Xt, check=False)
+    assert fast.grad_fn is None and torch.equal(fast, fast.T)
+    slow = ntk.relu_ntk(Xt, check=False).detach()
+    tol = torch.from_numpy(_tol(X, X, "float64"))
+    assert torch.all((fast - slow).abs() <= 2 * tol)
+    assert torch.equal(fast.diagonal(), slow.diagonal())
+    assert np.allclose(fast.diagonal().numpy(), (X**2).sum(1) / 2,
+                       rtol=10 * matmul_rtol("float64", X.shape[1]), atol=0)
+
+
+@pytest.mark.parametrize(("kx", "ky"), [(-500, None), (500, None), (-700, 690), (690, -700)])
+def test_fast_path_pow2_rescaling(kx, ky):
+    """Rows at 2^-700 / 2^+690 (x^T x or ||x||^2 under/overflow without the row rescaling):
+    the fast path gives H(2^a X, 2^b Y) = 2^(a+b) H(X, Y) bit for bit (2-homogeneity, exact
+    powers of two), as the autograd path does."""
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((6, 3)), rng.standard_normal((2, 3))
+    sx = 2.0**kx
+    if ky is None:
+        got = ntk.relu_ntk(sx * X, check=False)
+        want = ntk.relu_ntk(X, check=False) * sx * sx
+        assert torch.equal(got, got.T)
+        assert torch.equal(_grad_path(sx * X, check=False), got)
+    else:
+        sy = 2.0**ky
+        got = ntk.relu_ntk(sx * X, sy * Y)
+        want = ntk.relu_ntk(X, Y) * sx * sy
+        assert torch.equal(_grad_path(sx * X, sy * Y), got)
+    assert torch.isfinite(got).all() and torch.equal(got, want)
+
+
+def test_torch_func_transforms_take_the_differentiable_path():
+    """Under torch.func.jvp inputs do not report requires_grad; relu_ntk must still build
+    the differentiable H (regression: the in-place fast path gave NaN first-order
+    malleability).  jvp and forward-mode AD agree with reverse-mode autograd."""
+    from torch.autograd import forward_ad
+    from torch.func import jvp
+
+    rng = np.random.default_rng(3)
+    X = torch.tensor(rng.standard_normal((5, 3)))
+    V = torch.tensor(rng.standard_normal((5, 3)))
+    f = lambda a: ntk.relu_ntk(a, check=False)  # noqa: E731
+    _, want = torch.autograd.functional.jvp(f, (X,), (V,))
+    _, got = jvp(f, (X,), (V,))
+    with forward_ad.dual_level():
+        got_fw = forward_ad.unpack_dual(f(forward_ad.make_dual(X, V))).tangent
+    for g in (got, got_fw):
+        assert g is not None and torch.isfinite(g).all()
+        assert torch.allclose(g, want, rtol=1e-10, atol=1e-12)
