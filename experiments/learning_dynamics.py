@@ -39,7 +39,6 @@ rescaled to the norm of the same row of the trained W*.
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,7 @@ from experiments._reduce import span_coordinates
 from experiments._runner import Unit
 from experiments.data import BINARY_CLASSES, Preprocess, load_split
 from experiments.errors import ConfigError
+from experiments.malleability import _pga
 from experiments.ntk import TwoLayerReLU, relu_ntk_closed_form
 
 NAME = "learning_dynamics"
@@ -159,30 +159,14 @@ def _influence_fn(arch: str, W: torch.Tensor, T: torch.Tensor, s: float, lam: fl
     return influence
 
 
-def _rows(v: torch.Tensor) -> torch.Tensor:
-    return v / torch.linalg.vector_norm(v, dim=1, keepdim=True).clamp_min(1e-300)
-
-
 def _attack(F, X: torch.Tensor, eps: float, steps: int, seed: int
             ) -> tuple[float, torch.Tensor]:
     """Projected gradient ascent of F over the per-row balls ‖δ_j‖ ≤ ε‖x_j‖ (one random start
-    on the boundary, ``steps`` row-normalised steps of 2.5/steps radii); best (value, δ)."""
-    radii = eps * torch.linalg.vector_norm(X, dim=1, keepdim=True)
+    on the boundary, ``steps`` row-normalised steps of 2.5/steps radii; the same ascent as
+    :func:`experiments.malleability.malleability`); best (value, δ)."""
+    radii = eps * torch.linalg.vector_norm(X, dim=1)
     gen = torch.Generator().manual_seed(seed)
-    delta = _rows(torch.randn(X.shape, generator=gen, dtype=X.dtype)) * radii
-    best, best_d = -math.inf, delta
-    for _ in range(steps):
-        delta = delta.detach().requires_grad_(True)
-        val = F(delta)
-        (g,) = torch.autograd.grad(val, delta)
-        if float(val.detach()) > best:
-            best, best_d = float(val.detach()), delta.detach()
-        delta = delta.detach() + (2.5 / steps) * radii * _rows(g)
-        nrm = torch.linalg.vector_norm(delta, dim=1, keepdim=True)
-        delta = delta * torch.clamp(radii / nrm.clamp_min(1e-300), max=1.0)
-    with torch.no_grad():
-        val = float(F(delta))
-    return (val, delta) if val > best else (best, best_d)
+    return _pga(F, X, radii, steps, 2.5 / steps, gen, init_samples=1)
 
 
 def _mall(arch: str, W: torch.Tensor, X: torch.Tensor, T: torch.Tensor, s: float, lam: float):

@@ -105,7 +105,12 @@ def _unit_rows(g: torch.Tensor) -> torch.Tensor:
 
 
 def _pga(F: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, radii: torch.Tensor,
-         steps: int, alpha: float, gen: torch.Generator, init_samples: int) -> float:
+         steps: int, alpha: float, gen: torch.Generator,
+         init_samples: int) -> tuple[float, torch.Tensor]:
+    """Projected gradient ascent of ``F(delta)`` over the per-row balls
+    ``||delta_j|| <= radii_j`` (X: (n, d), radii: (n,)): start from the best of
+    ``init_samples`` random boundary points, ``steps`` row-normalised steps of ``alpha``
+    radii.  Returns the best value seen and the perturbation that attained it."""
     best, delta = -math.inf, None
     with torch.no_grad():  # random search on the boundary: start from the best sample
         for _ in range(init_samples):
@@ -114,14 +119,17 @@ def _pga(F: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, radii: torc
             val = float(F(cand))
             if val > best:
                 best, delta = val, cand
+    best_delta = delta
     for _ in range(steps):
         delta = delta.detach().requires_grad_(True)
         val = F(delta)
         (g,) = torch.autograd.grad(val, delta)
-        best = max(best, float(val.detach()))
+        if float(val.detach()) > best:
+            best, best_delta = float(val.detach()), delta.detach()
         delta = _project(delta.detach() + alpha * radii[:, None] * _unit_rows(g), radii)
     with torch.no_grad():
-        return max(best, float(F(delta)))
+        val = float(F(delta))
+    return (val, delta) if val > best else (best, best_delta)
 
 
 def _first_order(influence: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor,
@@ -195,7 +203,7 @@ def malleability(X_train: Any, X_test: Any, *, arch: str = "relu", eps: float,
         per = tuple(0.0 for _ in range(restarts))
         fo = 0.0 if first_order else None
     else:
-        per = tuple(_pga(F, X, radii, steps, alpha, gen, init_samples)
+        per = tuple(_pga(F, X, radii, steps, alpha, gen, init_samples)[0]
                     for _ in range(restarts))
         fo = (eps * _first_order(influence, X, row_norms, power_iters, gen) / base
               if first_order else None)
