@@ -163,11 +163,13 @@ def test_unwritable_results_dir_in_a_subprocess(tmp_path):
     assert "Traceback" not in p.stderr
 
 
-def test_missing_module_is_listed_not_fatal(monkeypatch, tmp_path, capsys):
+def test_missing_module_is_listed_and_exit_1(monkeypatch, tmp_path, capsys):
+    # The report is still written (the other experiments ran), but a missing experiment
+    # makes the job's exit status 1.
     monkeypatch.setattr(main_mod, "ORDER", ("correspondence", "not_written_yet"))
     rc = main_mod.main(["--smoke", "--no-progress", "--results", str(tmp_path),
                         "--run-id", "m", "--seeds", "0"])
-    assert rc == 0
+    assert rc == 1
     res = json.loads((tmp_path / "m" / "results.json").read_text())
     assert res["report"]["status"] == {"correspondence": "ok", "not_written_yet": "missing"}
     md = (tmp_path / "m" / "report.md").read_text()
