@@ -317,7 +317,8 @@ def case_relu_influence_pcg(mode: str, device: str, sizes=None) -> CaseResult:
     dense = n * n * X.element_size() <= DENSE_MAX_BYTES
 
     def ours():
-        op = KernelOperator(kern, X)
+        # exact diagonal ||x||^2/2; KeOps only where "auto" picks it (CUDA, large n)
+        op = KernelOperator.relu_ntk(X, backend="auto")
         Kd = op.to_dense() if dense else op  # on the fly beyond DENSE_MAX_BYTES
         B = kern(X, T)  # (n, n_test) = K_train,test
         return solve_spd(Kd, B, ridge=RELU_RIDGE, method="pcg", tol=PCG_TOL,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
+from experiments import _keops
 from experiments._precond import (
     NystromApprox,
     nystrom_preconditioner,
@@ -56,17 +57,27 @@ _PIVCHOL_RTOL_FACTOR = 1.0
 """Pivoted Cholesky stops when the remaining trace is below n·eps·trace(A) times this."""
 
 
+def _relu_ntk_kernel(Xa: torch.Tensor, Xb: torch.Tensor) -> torch.Tensor:
+    from experiments.ntk import relu_ntk
+
+    return relu_ntk(Xa, Xb, check=False)
+
+
 class KernelOperator:
     """The kernel matrix ``K[i, j] = kernel_fn(X, X)[i, j]`` (``X: (n, d)``), never stored.
 
     ``kernel_fn(Xa, Xb) -> (na, nb)`` must be symmetric PSD.  ``matmul(V)`` computes ``K V``
     in row blocks of ``block_rows`` rows (memory ``O(block_rows · n)``); ``diag()``,
     ``columns(idx)`` (``K[:, idx]``, used by pivoted Cholesky) and ``to_dense()`` (blockwise,
-    for when ``n²`` entries do fit) complete what the solvers need.
+    for when ``n²`` entries do fit) complete what the solvers need.  ``backend``: ``"torch"``
+    (the blocks above), ``"keops"`` (``matmul`` by a KeOps reduction; only for
+    :meth:`relu_ntk`, pykeops required) or ``"auto"`` (KeOps for the ReLU NTK on CUDA with
+    large ``n`` when pykeops imports, else silently torch); ``op.backend`` is the one chosen.
     """
 
     def __init__(self, kernel_fn: KernelFn, X: torch.Tensor, *, block_rows: int | None = None,
-                 diag_fn: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+                 diag_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 backend: str = "torch") -> None:
         if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0:
             raise InputError.for_arg("X", "must be a non-empty 2-D tensor",
                                      getattr(X, "shape", type(X).__name__))
@@ -80,6 +91,17 @@ class KernelOperator:
         if not (isinstance(block_rows, int) and block_rows >= 1):
             raise InputError.for_arg("block_rows", "must be an integer >= 1", block_rows)
         self.kernel_fn, self.X, self.block_rows, self._diag_fn = kernel_fn, X, block_rows, diag_fn
+        self.backend = _keops.resolve_backend(backend, n, X.device,
+                                              relu_ntk=kernel_fn is _relu_ntk_kernel)
+        self._keops = _keops.ReluNtkKeOps(X) if self.backend == "keops" else None
+
+    @classmethod
+    def relu_ntk(cls, X: torch.Tensor, *, backend: str = "torch",
+                 block_rows: int | None = None) -> KernelOperator:
+        """``K = relu_ntk(X)`` (``H(x,y) = xᵀy (π − arccos u)/(2π)``, ``X: (n, d)``, no zero
+        rows), ``diag(K) = ‖x_i‖²/2``; the only kernel with a KeOps ``matmul``."""
+        return cls(_relu_ntk_kernel, X, block_rows=block_rows, backend=backend,
+                   diag_fn=lambda Z: torch.linalg.vector_norm(Z, dim=1) ** 2 / 2)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -98,13 +120,23 @@ class KernelOperator:
         for i in range(0, n, self.block_rows):
             yield i, min(n, i + self.block_rows)
 
+    def _rows(self, a: int, b: int) -> torch.Tensor:
+        """``K[a:b]``.  ReLU NTK: its diagonal is set to ``‖x_i‖²/2`` (``u_ii = 1`` exactly, as
+        ``relu_ntk(X)``); the rectangular call leaves ``arccos(1 − eps)`` ≈ ``√(2 eps)`` there."""
+        Kb = self.kernel_fn(self.X[a:b], self.X)
+        if self.kernel_fn is _relu_ntk_kernel:
+            Kb[:, a:b].diagonal().copy_(self._diag_fn(self.X[a:b]))
+        return Kb
+
     def matmul(self, V: torch.Tensor) -> torch.Tensor:
-        """``K V`` for ``V: (n,)`` or ``(n, k)``, block by block."""
+        """``K V`` for ``V: (n,)`` or ``(n, k)``, block by block (or by KeOps)."""
+        if self._keops is not None:
+            return self._keops.matmul(V)
         vec = V.ndim == 1
         V2 = V[:, None] if vec else V
         out = torch.empty(self.X.shape[0], V2.shape[1], dtype=V2.dtype, device=V2.device)
         for a, b in self._blocks():
-            out[a:b] = self.kernel_fn(self.X[a:b], self.X) @ V2
+            out[a:b] = self._rows(a, b) @ V2
         return out[:, 0] if vec else out
 
     __matmul__ = matmul
@@ -119,14 +151,17 @@ class KernelOperator:
     def columns(self, idx: torch.Tensor | list[int]) -> torch.Tensor:
         """``K[:, idx]`` (shape ``(n, len(idx))``)."""
         idx_t = torch.as_tensor(idx, dtype=torch.long, device=self.X.device)
-        return self.kernel_fn(self.X, self.X[idx_t])
+        C = self.kernel_fn(self.X, self.X[idx_t])
+        if self.kernel_fn is _relu_ntk_kernel:  # u_ii = 1 exactly, as in _rows
+            C[idx_t, torch.arange(len(idx_t), device=C.device)] = self._diag_fn(self.X[idx_t])
+        return C
 
     def to_dense(self) -> torch.Tensor:
         """The full ``(n, n)`` matrix, built block by block (peak ≈ n² + one block)."""
         n = self.X.shape[0]
         K = torch.empty(n, n, dtype=self.X.dtype, device=self.X.device)
         for a, b in self._blocks():
-            K[a:b] = self.kernel_fn(self.X[a:b], self.X)
+            K[a:b] = self._rows(a, b)
         return K
 
 
