@@ -25,7 +25,7 @@ report: setup
 
 test: setup
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -p no:randomly $(ARGS)
 
 lint: setup
 	$(BIN)/python -m ruff check .

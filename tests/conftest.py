@@ -7,10 +7,19 @@ Hypothesis profiles (choose with ``LINATTN_HYPOTHESIS_PROFILE``):
 
 Fixtures: ``device`` (``"cpu"``, plus ``"cuda"`` only when ``torch.cuda.is_available()``:
 without CUDA the parameter is not generated and
-``tests/test_kernels.py::test_cuda_device_available`` reports the absence visibly), and an
-autouse session fixture that runs torch with one intra-op thread: the tests use tiny
-matrices, and on a loaded 2-core machine torch's thread pool makes a 5 x 5 Cholesky about
-1000x slower (spin-waiting).
+``tests/test_kernels.py::test_cuda_device_available`` reports the absence visibly); an
+autouse session fixture that runs torch with ``LINATTN_TEST_THREADS`` intra-op threads
+(default 1: the tests use tiny matrices, and on a loaded 2-core machine torch's thread pool
+makes a 5 x 5 Cholesky about 1000x slower when spin-waiting; CI's portability pass sets 2);
+and an autouse fixture that seeds torch's global generator before every test, so that a
+test's draws do not depend on which tests ran before it (random test order, ``-p randomly``,
+which reseeds ``random`` and numpy but not torch).
+
+Portability: the suite must pass at any thread count, at every CPU capability torch offers
+(``ATEN_CPU_CAPABILITY=default|avx2|avx512``), in any order and with the real data present
+or absent.  So no test compares two different floating-point routes bit for bit: exact
+equality is asserted only where it holds by construction (the same operations in the same
+order, exact powers of two, integer arithmetic below 2^53), and says why.
 
 ``LINATTN_DATA_DIR`` points at the real MNIST/CIFAR-10 subsets (default
 ``../shared/data`` beside the checkout); tests that need them are skipped with a visible
@@ -86,10 +95,30 @@ def device_fixture(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+def _test_threads() -> int:
+    text = os.environ.get("LINATTN_TEST_THREADS", "1")
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"LINATTN_TEST_THREADS: must be an integer >= 1 (got {text!r})")
+    return int(text)
+
+
 @pytest.fixture(scope="session", autouse=True)
-def single_thread_torch():
-    """One intra-op torch thread for the whole test session (restored at the end)."""
+def torch_threads():
+    """``LINATTN_TEST_THREADS`` (default 1) intra-op torch threads for the whole session."""
     old = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(_test_threads())
     yield
     torch.set_num_threads(old)
+
+
+@pytest.fixture(autouse=True)
+def seeded_torch():
+    """torch's global generator seeded before every test (order-independent draws)."""
+    torch.manual_seed(0)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    cap = torch.backends.cpu.get_cpu_capability()
+    return (f"linattn: torch {torch.__version__}, CPU capability {cap}, "
+            f"{_test_threads()} test thread(s), data dir {_default_data_dir()} "
+            f"({'present' if _default_data_dir().is_dir() else 'absent'})")
