@@ -44,8 +44,8 @@ import importlib
 from collections.abc import Callable
 
 import pytest
-from fuzz_args import call_args
-from fuzz_judge import judge, report, short
+from fuzz.fuzz_args import call_args
+from fuzz.fuzz_judge import judge, report, short
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from fuzz_judge import expect_data_error, report
+from fuzz.fuzz_judge import expect_data_error, report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
