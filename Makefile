@@ -6,9 +6,6 @@ BIN := $(VENV)/bin
 # The pinned CPU wheel on the project's machines; override for a CUDA build elsewhere.
 TORCH_SPEC ?= torch==2.13.0
 ARGS ?=
-# Idle OpenMP threads sleep instead of spinning: on a shared 2-core machine spinning threads
-# made torch's eigh/SVD 10-70x slower (measured by the benchmark suite).
-export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup report test lint lean bench clean
 

@@ -25,8 +25,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks._harness import format_table, run_in_subprocess, to_json
 from benchmarks.cases import CASES, run_case
+from benchmarks.harness import format_table, run_in_subprocess, to_json
 
 CASE_TIMEOUT_S = {"tiny": 300.0, "quick": 420.0, "full": 1200.0}
 

@@ -1,4 +1,4 @@
-"""The benchmark cases of issue 6 item 5.  Each is ``case(mode, device) -> CaseResult``.
+"""The benchmark cases.  Each is ``case(mode, device) -> CaseResult``.
 
 Sizes: ``SIZES[case][mode]``.  ``--full`` uses the issue's sizes; ``--quick`` keeps them
 where they fit the 10-minute budget on 2 cores and scales them down (the row says so)
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._harness import CaseResult, measure
+from benchmarks.harness import CaseResult, measure
 
 SIZES: dict[str, dict[str, dict[str, int]]] = {
     "spectral_synthetic": {"quick": {"n": 60000, "d": 784}, "full": {"n": 60000, "d": 784}},
@@ -120,7 +120,7 @@ def _gemm_case(name: str, mode: str, device: str, ours_fn, X, sizes: str, target
 def case_spectral_synthetic(mode: str, device: str, sizes=None) -> CaseResult:
     import torch
 
-    from experiments.spectrum import spectral_stats
+    from linattn.spectrum import spectral_stats
 
     s, label = _sizes("spectral_synthetic", mode, sizes)
     X = synthetic(s["n"], s["d"], 0, device)
@@ -135,9 +135,9 @@ def case_spectral_synthetic(mode: str, device: str, sizes=None) -> CaseResult:
 def case_spectral_mnist(mode: str, device: str, sizes=None) -> CaseResult:
     import torch
 
-    from experiments.data import load_dataset
-    from experiments.errors import DataError
-    from experiments.spectrum import spectral_stats
+    from linattn.data import load_dataset
+    from linattn.spectrum import spectral_stats
+    from pyverify.errors import DataError
 
     s, label = _sizes("spectral_mnist", mode, sizes)
     root = data_dir()
@@ -159,7 +159,7 @@ def case_spectral_mnist(mode: str, device: str, sizes=None) -> CaseResult:
 def case_dual_vs_eigh(mode: str, device: str, sizes=None) -> CaseResult:
     import torch
 
-    from experiments.spectrum import spectral_stats
+    from linattn.spectrum import spectral_stats
 
     s, label = _sizes("dual_vs_eigh", mode, sizes)
     X = synthetic(s["n"], s["d"], 1, device)
@@ -179,7 +179,7 @@ def case_dual_vs_eigh(mode: str, device: str, sizes=None) -> CaseResult:
 def case_linattn_influence(mode: str, device: str, sizes=None) -> CaseResult:
     import torch
 
-    from experiments.influence import linattn_influence
+    from linattn.influence import linattn_influence
 
     s, label = _sizes("linattn_influence", mode, sizes)
 
@@ -220,7 +220,7 @@ def _relu_ref_numpy(Xn: np.ndarray) -> np.ndarray:
 def case_relu_ntk_nt(mode: str, device: str, sizes=None) -> CaseResult:
     import torch
 
-    from experiments.ntk import relu_ntk
+    from linattn.ntk import relu_ntk
 
     s, label = _sizes("relu_ntk_nt", mode, sizes)
     X = synthetic(s["n"], s["d"], 4, device, unit_rows=True)
@@ -262,7 +262,7 @@ def case_relu_ntk_nt(mode: str, device: str, sizes=None) -> CaseResult:
 def case_linattn_nt(mode: str, device: str, sizes=None) -> CaseResult:
     import torch
 
-    from experiments.kernels import linattn_kernel
+    from linattn.kernel import linattn_kernel
 
     s, label = _sizes("linattn_nt", mode, sizes)
     n, d = s["n"], s["d"]
@@ -303,8 +303,8 @@ def case_linattn_nt(mode: str, device: str, sizes=None) -> CaseResult:
 def case_relu_influence_pcg(mode: str, device: str, sizes=None) -> CaseResult:
     import torch
 
-    from experiments.ntk import relu_ntk
-    from experiments.solvers import KernelOperator, solve_spd
+    from linattn.ntk import relu_ntk
+    from linattn.solvers import KernelOperator, solve_spd
 
     s, label = _sizes("relu_influence_pcg", mode, sizes)
     n, nc = s["n"], s["n_chol"]
@@ -351,7 +351,7 @@ def case_relu_influence_pcg(mode: str, device: str, sizes=None) -> CaseResult:
 def case_empirical_ntk(mode: str, device: str, sizes=None) -> CaseResult:
     import torch
 
-    from experiments.ntk import TwoLayerReLU, empirical_ntk, relu_ntk_closed_form
+    from linattn.ntk import TwoLayerReLU, empirical_ntk, relu_ntk_closed_form
 
     s, label = _sizes("empirical_ntk", mode, sizes)
     model = TwoLayerReLU(s["d"], s["width"], seed=0, dtype=torch.float64, device=device)

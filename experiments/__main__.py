@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import shlex
 import sys
 import time
@@ -31,15 +30,13 @@ from types import ModuleType
 from typing import Any
 
 from experiments import report
-from experiments._cli import base_parser, cli_main, common_from_args, run_experiment
-from experiments._runner import atomic_write_bytes, config_hash, ensure_writable_dir, jsonable
+from experiments.config import check_module, make_config
+from experiments.driver import base_parser, cli_main, common_from_args, run_experiment
+from experiments.registry import ORDER, load_module
+from experiments.runner import atomic_write_bytes, config_hash, ensure_writable_dir, jsonable
 from pyverify.errors import ConfigError
 
-__all__ = ["ORDER", "describe_data", "load_module", "main", "reproduce_command"]
-
-ORDER = ("correspondence", "spectral_table", "ntk_convergence", "influence_malleability",
-         "qkv_extension", "cubing_precision", "learning_dynamics")
-"""The experiments of the main job, in report order."""
+__all__ = ["describe_data", "main", "reproduce_command"]
 
 PROG = "python -m experiments"
 
@@ -50,21 +47,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None,
                    help=f"comma-separated subset of the experiments: {','.join(ORDER)}")
     return p
-
-
-def load_module(name: str) -> tuple[ModuleType | None, str, str]:
-    """Import ``experiments.<name>``: ``(module, "ok", "")``, or ``(None, status, reason)``
-    with status ``"missing"`` (the module does not exist) or ``"failed"`` (it exists but
-    its import raised, e.g. it needs a module that does not exist)."""
-    full = f"experiments.{name}"
-    try:
-        return importlib.import_module(full), "ok", ""
-    except ModuleNotFoundError as exc:
-        if exc.name == full:
-            return None, "missing", f"module {full} does not exist yet"
-        return None, "failed", f"import of {full} failed: {type(exc).__name__}: {exc}"
-    except Exception as exc:
-        return None, "failed", f"import of {full} failed: {type(exc).__name__}: {exc}"
 
 
 def _only(text: str | None) -> tuple[str, ...]:
@@ -104,7 +86,7 @@ def describe_data(datasets: Sequence[str], data_dir: str | None) -> dict[str, An
 
     Loading errors (missing or corrupt files) propagate as :class:`DataError`, before any
     experiment runs."""
-    from experiments import data
+    from linattn import data
 
     out: dict[str, Any] = {}
     for name in datasets:
@@ -139,14 +121,17 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if mod is None:
             status[name], problems[name] = state, reason
             continue
-        modules[name] = mod
-        configs[name] = mod.Config.preset(**dataclasses.asdict(common))
+        try:
+            modules[name] = check_module(mod)
+        except ConfigError as exc:  # breaks the module contract: reported, not run
+            status[name], problems[name] = "failed", str(exc)
+            continue
+        configs[name] = make_config(mod, **dataclasses.asdict(common))
     run_id = args.run_id or f"{args.preset}-{config_hash(configs)[:10]}"
     run_dir = ensure_writable_dir(Path(args.results) / run_id, name="--results")
     data_info = describe_data(common.datasets, common.data_dir)
 
     experiments: dict[str, Any] = {}
-    sections: dict[str, str] = {}
     seconds: dict[str, float] = {}
     failed: list[str] = []
     bar = None
@@ -169,9 +154,9 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             failed.append(name)
         else:
             status[name] = "ok"
-            experiments[name] = {"title": mod.TITLE, "config": configs[name],
-                                 "summary": out["summary"], "figures": out["figures"]}
-            sections[name] = out["section"]
+            experiments[name] = {"title": mod.TITLE, "claim": mod.CLAIM,
+                                 "config": configs[name], "summary": out["summary"],
+                                 "figures": out["figures"]}
         seconds[name] = round(time.perf_counter() - t0, 3)
         if bar is not None:
             bar.update(1)
@@ -189,7 +174,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     manifest = report.build_manifest(argv=list(argv), results=results, run_dir=run_dir,
                                      configs=jsonable(configs), start=start, end=_utc(),
                                      seconds=seconds)
-    paths = report.write_run(run_dir, results, sections, manifest)
+    paths = report.write_run(run_dir, results, manifest)
     for name in names:
         if status[name] != "ok":
             print(f"{PROG}: {name}: {status[name]}: {problems[name]}", file=sys.stderr)

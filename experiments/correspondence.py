@@ -4,9 +4,9 @@ Theorem 4.1: K_ij = sum_k sum_l (x_i^T x_k)(x_k^T x_l)(x_l^T x_j) = (G^3)_ij =
 (X C^2 X^T)_ij, with G = X X^T (n, n), C = X^T X (d, d).  We compute the three forms in
 float32 and float64 on subsets of each dataset (X: (n, d), pixels scaled to [0, 1]):
 
-* unit ``double_sum`` (n <= ``kernels.DOUBLE_SUM_MAX_N``): the literal double sum
-  (``kernels.kernel_double_sum``), G @ G @ G, and the feature map Phi Phi^T with
-  Phi = X C (``kernels.linattn_kernel``), each against the EXACT rational G^3
+* unit ``double_sum`` (n <= ``linattn.kernel.DOUBLE_SUM_MAX_N``): the literal double sum
+  (``linattn.kernel.kernel_double_sum``), G @ G @ G, and the feature map Phi Phi^T with
+  Phi = X C (``linattn.kernel.linattn_kernel``), each against the EXACT rational G^3
   (``pyverify.kernel.kernel_gram_cube``) and against each other;
 * unit ``cube_vs_features`` (larger n): G^3 against X C^2 X^T in each precision, and the
   float32 forms against the float64 X C^2 X^T;
@@ -32,22 +32,22 @@ from typing import Any
 
 import numpy as np
 
-from experiments import _plots
-from experiments._cli import Common, experiment_main, preset_config
-from experiments._runner import Unit
-from experiments.report import fmt, table
+from experiments import plots
+from experiments.config import Common, verdict
+from experiments.runner import Unit
+from experiments.tables import fmt, table
 from pyverify.errors import ConfigError, NumericalError
 from pyverify.tolerance import matmul_rtol
 
 NAME = "correspondence"
 TITLE = "Kernel correspondence: double sum = G³ = X C² Xᵀ (Theorem 4.1)"
+CLAIM = "kernel-correspondence"
 DTYPES = ("float32", "float64")
 PAPER = "exact equality (Theorem 4.1)"
 
-_SIZES = {
+PRESETS = {
     "smoke": {"n_double_sum": 8, "n_cube": 40, "exact_images": 3, "exact_images_wide": 3},
-    "quick": {"n_double_sum": 40, "n_cube": 1000, "exact_images": 8, "exact_images_wide": 4},
-    "full": {"n_double_sum": 64, "n_cube": 1400, "exact_images": 8, "exact_images_wide": 6},
+    "full": {"n_double_sum": 64, "n_cube": 1400, "exact_images_wide": 6},
 }
 
 
@@ -64,7 +64,7 @@ class Config(Common):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        from experiments.kernels import DOUBLE_SUM_MAX_N
+        from linattn.kernel import DOUBLE_SUM_MAX_N
 
         if not 2 <= self.n_double_sum <= DOUBLE_SUM_MAX_N:
             raise ConfigError.for_arg("n_double_sum", f"must be in 2..{DOUBLE_SUM_MAX_N}",
@@ -76,9 +76,6 @@ class Config(Common):
         if bad or not self.dtypes:
             raise ConfigError.for_arg("dtypes", f"must be a subset of {DTYPES}", self.dtypes)
 
-    @classmethod
-    def preset(cls, preset: str = "quick", **overrides: Any) -> Config:
-        return preset_config(cls, _SIZES, preset, overrides)
 
 
 def plan(cfg: Config) -> list[Unit]:
@@ -100,7 +97,7 @@ def _rel(A: Any, B: Any) -> float:
 
 
 def _load(cfg: Config, unit: Unit, *, raw: bool = False) -> np.ndarray:
-    from experiments.data import Preprocess, load_dataset
+    from linattn.data import Preprocess, load_dataset
 
     pre = Preprocess(scale=not raw)
     return load_dataset(unit.dataset, split="train", classes=cfg.classes, n=unit.size,
@@ -115,14 +112,14 @@ def _float_forms(X: np.ndarray, dtype: str, *, double_sum: bool,
                  device: str = "cpu") -> dict[str, np.ndarray]:
     import torch
 
-    from experiments import kernels
+    from linattn import kernel
 
     dt = getattr(torch, dtype)
     Xt = torch.as_tensor(X, dtype=dt, device=device)
-    G = kernels.gram(Xt, dtype=dt, check=False)
-    forms = {"G³": G @ G @ G, "X C² Xᵀ": kernels.linattn_kernel(Xt, dtype=dt, check=False)}
+    G = kernel.gram(Xt, dtype=dt, check=False)
+    forms = {"G³": G @ G @ G, "X C² Xᵀ": kernel.linattn_kernel(Xt, dtype=dt, check=False)}
     if double_sum:
-        forms["double sum"] = kernels.kernel_double_sum(Xt, dtype=dt)
+        forms["double sum"] = kernel.kernel_double_sum(Xt, dtype=dt)
     forms = {k: v.cpu().numpy() for k, v in forms.items()}
     for name, K in forms.items():
         if K.dtype != np.dtype(dtype):
@@ -200,9 +197,17 @@ def summarize(cfg: Config, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
            f"error {fmt(r['error'])} > tolerance {fmt(r['tolerance'])}." for r in fails]
     dis += [f"{e['dataset']}: the exact check of Theorem 4.1 failed on {e['n']} raw images: "
             f"{e['note']}" for e in exact if not e["exact"]]
-    return {"rows": rows, "exact": exact, "all_pass": not fails and all(e["exact"]
-                                                                       for e in exact),
-            "paper": PAPER, "disagreements": dis,
+    all_pass = not fails and all(e["exact"] for e in exact)
+    datasets = sorted({r["dataset"] for r in rows} | {e["dataset"] for e in exact})
+    if all_pass:
+        v = verdict("reproduced", f"Theorem 4.1 holds on {', '.join(datasets)}: the double sum, "
+                    "G³, (GX)(GX)ᵀ and X C² Xᵀ agree within the tolerance table in "
+                    f"{' and '.join(cfg.dtypes)}, and exactly on raw integer pixels.")
+    else:
+        v = verdict("not reproduced", f"{len(fails)} floating-point comparison(s) exceed the "
+                    "tolerance table or an exact check failed (see the section).")
+    return {"rows": rows, "exact": exact, "all_pass": all_pass,
+            "paper": PAPER, "findings": [], "disagreements": dis, "verdict": v,
             "error_measure": "max_ij |A_ij - B_ij| / max_ij |B_ij|",
             "tolerance_rule": "matmul_rtol(dtype, max(n, d), products=3); x2 between two "
                               "computed forms"}
@@ -213,7 +218,7 @@ def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
     rows = summary["rows"]
     if not rows:
         return []
-    fig, (ax,) = _plots.figure(width=7.5, height=4.2)
+    fig, (ax,) = plots.figure(width=7.5, height=4.2)
     labels = sorted({(r["comparison"], r["n"]) for r in rows}, key=lambda t: (t[1], t[0]))
     pos = {lab: i for i, lab in enumerate(labels)}
     markers = {"float32": "o", "float64": "s"}
@@ -228,15 +233,15 @@ def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels([f"{c}\n(n={n})" for c, n in labels], rotation=60, ha="right",
                        fontsize=7)
-    _plots.axes(ax, xlabel="comparison (subset size n) [1]",
+    plots.axes(ax, xlabel="comparison (subset size n) [1]",
                 ylabel="max relative error / tolerance [1]", ylog=True,
                 title="Theorem 4.1 in floating point: error relative to its tolerance")
-    return [_plots.save(fig, fig_dir, "correspondence_errors")]
+    return [plots.save(fig, fig_dir, "correspondence_errors")]
 
 
-def section(summary: dict[str, Any], figs: Sequence[str]) -> str:
+def section(summary: dict[str, Any]) -> str:
     """Markdown: verdict, the comparison table (worst over seeds), the exact checks."""
-    verdict = ("Every comparison is within its tolerance and every exact check holds: "
+    outcome = ("Every comparison is within its tolerance and every exact check holds: "
                "**agrees with the paper**." if summary["all_pass"] else
                "**Some comparisons exceed their tolerance** (see below).")
     rows = [[r["dataset"], r["n"], r["d"], r["dtype"], r["comparison"], r["error"],
@@ -244,7 +249,7 @@ def section(summary: dict[str, Any], figs: Sequence[str]) -> str:
     ex = [[e["dataset"], e["n"], e["d"], e["max_pixel"],
            "exact equality" if e["exact"] else "FAIL", summary["paper"]]
           for e in summary["exact"]]
-    out = [f"Paper: {summary['paper']}.  {verdict}\n\n",
+    out = [f"Paper: {summary['paper']}.  {outcome}\n\n",
            f"Error measure: {summary['error_measure']} (worst over seeds).  Tolerance: "
            f"`{summary['tolerance_rule']}` from `pyverify.tolerance`.\n\n",
            table(["dataset", "n", "d", "dtype", "comparison", "max rel. error", "tolerance",
@@ -252,13 +257,10 @@ def section(summary: dict[str, Any], figs: Sequence[str]) -> str:
            "Exact rational check (`pyverify.kernel.check_kernel_correspondence`) on raw "
            "integer pixel values:\n\n",
            table(["dataset", "n", "d", "max pixel", "ours", "paper"], ex), "\n"]
-    out += [f"![{f}]({f})\n\n" for f in figs]
     return "".join(out)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return experiment_main(sys.modules[__name__], argv)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from experiments import driver
+
+    raise SystemExit(driver.main(sys.modules[__name__]))

@@ -11,7 +11,7 @@ point the two sides are computed differently and fail at very different kappa:
 * "κ(G)³": ``eigvalsh(G)`` then (lambda_max / lambda_min)^3; bound: 3 x
   ``cond_rtol(dtype, n, kappa(G))`` (a relative error e of kappa becomes ~3e in kappa^3).
 
-Reference: ``pyverify.spectrum.spectral_report`` at 50 digits on the same float64 X
+Reference: ``pyverify.spectrum.spectral_stats`` at 50 digits on the same float64 X
 (converted exactly), kappa(G^3) from the eigenvalues of the exact matrix G^3.  Inputs:
 synthetic X = U diag(s) V^T (n, d) with U, V random orthonormal and s geometric so that
 kappa(G) = (s_1/s_n)^2 takes the values ``kappas``, and a real subset of each dataset.
@@ -30,24 +30,23 @@ from typing import Any
 
 import numpy as np
 
-from experiments import _plots
-from experiments._cli import Common, experiment_main, preset_config
-from experiments._runner import Unit
-from experiments.report import fmt, table
+from experiments import plots
+from experiments.config import Common, verdict
+from experiments.runner import Unit
+from experiments.tables import fmt, table
 from pyverify.errors import ConfigError
 from pyverify.tolerance import SAFETY, cond_rtol, cube_rtol
 
 NAME = "cubing_precision"
 TITLE = "The cubing step in finite precision: κ(G³) vs κ(G)³ (referee objection 2)"
+CLAIM = "cond-amplification"
 DTYPES = ("float32", "float64")
 METHODS = ("formed G³", "κ(G)³")
 BREAKDOWN = 0.1
 """Relative error of kappa(G^3) at or above which a computation counts as broken down."""
 
-_SIZES = {
+PRESETS = {
     "smoke": {"n": 8, "d": 12, "kappas": (1e1, 1e3, 1e5), "max_seeds": 1, "n_real": 8},
-    "quick": {"n": 24, "d": 32, "kappas": tuple(10.0 ** (k / 2) for k in range(2, 13)),
-              "max_seeds": 2, "n_real": 24},
     "full": {"n": 32, "d": 48, "kappas": tuple(10.0 ** (k / 4) for k in range(4, 25)),
              "max_seeds": 3, "n_real": 32},
 }
@@ -59,7 +58,7 @@ class Config(Common):
 
     n: int = 24
     d: int = 32
-    kappas: tuple[float, ...] = (1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
+    kappas: tuple[float, ...] = tuple(10.0 ** (k / 2) for k in range(2, 13))
     max_seeds: int = 2
     n_real: int = 24
     dps: int = 50
@@ -75,9 +74,6 @@ class Config(Common):
             raise ConfigError.for_arg("n_real/max_seeds", "must be >= 2 / >= 1",
                                       (self.n_real, self.max_seeds))
 
-    @classmethod
-    def preset(cls, preset: str = "quick", **overrides: Any) -> Config:
-        return preset_config(cls, _SIZES, preset, overrides)
 
 
 def plan(cfg: Config) -> list[Unit]:
@@ -117,17 +113,17 @@ def float_conds(X: np.ndarray, dtype: str, device: str = "cpu") -> dict[str, flo
 
 def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
     """Reference kappa at 50 digits and the float32/float64 estimates with their bounds."""
-    from pyverify.spectrum import spectral_report
+    from pyverify.spectrum import spectral_stats
 
     if unit.setting == "kappa":
         X = synthetic(unit.size, int(unit.param("d")), float(unit.param("kappa")), unit.seed)
     else:
-        from experiments.data import load_dataset
+        from linattn.data import load_dataset
 
         X = load_dataset(unit.dataset, split="train", classes="10class", n=unit.size,
                          seed=unit.seed, data_dir=cfg.data_dir).X
     n = X.shape[0]
-    rep = spectral_report(X, dps=cfg.dps)
+    rep = spectral_stats(X, dps=cfg.dps)
     k, k3 = float(rep.cond), float(rep.cond_cube)
     rows = []
     for dt in DTYPES:
@@ -192,8 +188,18 @@ def summarize(cfg: Config, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
             findings.append(f"{b['dtype']}: κ(G³) from the eigenvalues of the formed G³ has "
                             f"less than one correct digit from κ(G) ≈ {fmt(k)} on (κ(G³) ≈ "
                             f"{fmt(k ** 3)}); compute κ(G³) as κ(G)³ or at high precision.")
+    f64 = next((b for b in breakdown if b["dtype"] == "float64"
+                and b["method"] == "formed G³"), None)
+    f32 = next((b for b in breakdown if b["dtype"] == "float32"
+                and b["method"] == "formed G³"), None)
+    where = ", ".join(f"{b['dtype']} from κ(G) ≈ {fmt(b['measured_kappa'])}"
+                      for b in (f32, f64) if b is not None and math.isfinite(b["measured_kappa"]))
+    v = verdict("reproduced" if not dis else "partly reproduced",
+                "κ(G³) = κ(G)³ holds at 50 digits; in floating point, cubing κ(G) keeps it "
+                "within its bound, while taking eigenvalues of the formed G³ loses every digit "
+                f"({where or 'not within the κ range tested'}), as the referee feared.")
     return {"rows": rows, "real": real, "breakdown": breakdown, "breakdown_threshold": BREAKDOWN,
-            "findings": findings, "safety": SAFETY,
+            "findings": findings, "safety": SAFETY, "verdict": v,
             "n": cfg.n, "d": cfg.d, "disagreements": dis,
             "paper": "κ(G³) = κ(G)³ (Theorem 4.7), no error bound given"}
 
@@ -203,28 +209,28 @@ def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
     rows = summary["rows"]
     if not rows:
         return []
-    fig, (ax,) = _plots.figure(width=6.5, height=4.5)
+    fig, (ax,) = plots.figure(width=6.5, height=4.5)
     colors = {"float32": "tab:red", "float64": "tab:blue"}
     for dt in DTYPES:
         for m, mk in zip(METHODS, ("o", "^"), strict=True):
             sel = [r for r in rows if r["dtype"] == dt and r["method"] == m]
             x = [r["cond_mp"] for r in sel]
             err = [1e3 if r["rel_error"] == "inf" else max(r["rel_error"], 1e-17) for r in sel]
-            _plots.series(ax, x, err, label=f"{dt}, {m}", marker=mk, color=colors[dt],
+            plots.series(ax, x, err, label=f"{dt}, {m}", marker=mk, color=colors[dt],
                           ls="-" if m == METHODS[0] else ":")
-            _plots.series(ax, x, [r["bound"] for r in sel], label=f"bound {dt}, {m}",
+            plots.series(ax, x, [r["bound"] for r in sel], label=f"bound {dt}, {m}",
                           color=colors[dt], ls="--", lw=0.8, alpha=0.6)
     ax.axhline(summary["breakdown_threshold"], color="k", lw=0.8, ls="-.",
                label="breakdown (no correct digit)")
     ax.set_ylim(1e-17, 1e4)
-    _plots.axes(ax, xlabel="κ(G) (50-digit reference) [1]",
+    plots.axes(ax, xlabel="κ(G) (50-digit reference) [1]",
                 ylabel="relative error of κ(G³) [1]", xlog=True, ylog=True,
                 title=f"Synthetic X (n = {summary['n']}, d = {summary['d']}); errors "
                       "≥ 1e3 plotted at 1e3 (λ_min ≤ 0)")
-    return [_plots.save(fig, fig_dir, "cubing_precision")]
+    return [plots.save(fig, fig_dir, "cubing_precision")]
 
 
-def section(summary: dict[str, Any], figs: Sequence[str]) -> str:
+def section(summary: dict[str, Any]) -> str:
     """Markdown: breakdown table, real subsets, full synthetic table."""
     bd = [[b["dtype"], b["method"], b["measured_kappa"], b["predicted_kappa"],
            b["within_bound"], b["informative"], b["points"]] for b in summary["breakdown"]]
@@ -239,14 +245,11 @@ def section(summary: dict[str, Any], figs: Sequence[str]) -> str:
            f"Breakdown: smallest κ(G) tested with relative error ≥ "
            f"{fmt(summary['breakdown_threshold'])} or λ_min ≤ 0 (`inf`: none up to the "
            "largest κ tested); predicted: where the first-order bound reaches that level.\n\n",
-           "".join(f"- {f}\n" for f in summary["findings"]), "\n" if summary["findings"]
-           else "",
            table(["dtype", "method", "breakdown κ(G) measured", "predicted by bound",
                   "points within bound", "points with bound < 1", "points"], bd),
            "\nA bound ≥ 1 is vacuous (it allows no correct digit) and is not counted.  The "
            f"bounds carry the tolerance table's safety factor ({fmt(summary['safety'])}), so "
            "the predicted breakdown is pessimistic.\n\n"]
-    out += [f"![{f}]({f})\n\n" for f in figs]
     out += ["Real subsets (10 classes, pixels in [0, 1]):\n\n",
             table(["dataset", "n", "d", "κ(G) (50 digits)", "κ(G³) (50 digits)", "dtype",
                    "method", "computed κ(G³)", "rel. error", "bound", "status"], real), "\n",
@@ -256,9 +259,7 @@ def section(summary: dict[str, Any], figs: Sequence[str]) -> str:
     return "".join(out)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return experiment_main(sys.modules[__name__], argv)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from experiments import driver
+
+    raise SystemExit(driver.main(sys.modules[__name__]))

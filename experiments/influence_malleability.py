@@ -1,6 +1,6 @@
 """Experiment 4 -- influence malleability of MLP-Attn vs the two-layer ReLU network.
 
-Definition and estimator: :func:`experiments.malleability.malleability` (issue 4).  For
+Definition and estimator: :func:`linattn.malleability.estimate_malleability`.  For
 kernel ridge regression with the architecture's infinite-width NTK on training inputs X and
 test inputs T, ``I(X) = K(T, X)(K(X, X) + λI)⁻¹``, and
 
@@ -19,7 +19,7 @@ scale-free.
 Speed (exact): every quantity depends on the inputs through inner products only, so X and T
 are replaced by their coordinates in an orthonormal basis of the row space of [X; T] plus
 n_train zero columns (room for the components of δ orthogonal to that span), see
-:mod:`experiments._reduce`; the feasible set and M(ε) are unchanged up to a rotation (the
+:mod:`linattn.reduce`; the feasible set and M(ε) are unchanged up to a rotation (the
 PGA's random starts are drawn in the reduced space).
 
 What the paper does not say: its text gives neither the attack (norm ball, optimiser,
@@ -40,24 +40,24 @@ from typing import Any
 
 import torch
 
-from experiments import _stats
-from experiments._cli import Common, experiment_main, preset_config
-from experiments._reduce import span_coordinates
-from experiments._runner import Unit
-from experiments.data import CLASS_SETTINGS, Preprocess, load_split
-from experiments.errors import ConfigError
-from experiments.malleability import malleability
+from experiments import plots, stats
+from experiments.config import Common, verdict
+from experiments.runner import Unit
+from experiments.tables import fmt, table
+from linattn.data import CLASS_SETTINGS, Preprocess, load_split
+from linattn.malleability import estimate_malleability
+from linattn.reduce import span_coordinates
+from pyverify.errors import ConfigError
 
 NAME = "influence_malleability"
 TITLE = "Influence malleability: MLP-Attn vs two-layer ReLU (paper: 2–9×)"
+CLAIM = "malleability-ratio"
 PAPER_RANGE = (2.0, 9.0)
-_PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"n_train": 12, "n_test": 6, "eps": (0.05,), "ridges": (1e-2,),
-              "classes": ("binary",), "steps": 3, "restarts": 1, "power_iters": 3},
-    "quick": {"n_train": 64, "n_test": 32, "eps": (0.05,), "ridges": (1e-3, 1e-1),
-              "classes": CLASS_SETTINGS, "steps": 15, "restarts": 1, "power_iters": 10},
-    "full": {"n_train": 128, "n_test": 64, "eps": (0.01, 0.05, 0.1), "ridges": (1e-3, 1e-1),
-             "classes": CLASS_SETTINGS, "steps": 30, "restarts": 3, "power_iters": 20},
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {"n_train": 12, "n_test": 6, "ridges": (1e-2,), "classes": ("binary",),
+              "steps": 3, "power_iters": 3},
+    "full": {"n_train": 128, "n_test": 64, "eps": (0.01, 0.05, 0.1), "steps": 30,
+             "restarts": 3, "power_iters": 20},
 }
 
 
@@ -89,9 +89,6 @@ class Config(Common):
             raise ConfigError.for_arg("classes", f"must be among {CLASS_SETTINGS}",
                                       self.classes)
 
-    @classmethod
-    def preset(cls, preset: str = "quick", **overrides: Any) -> Config:
-        return preset_config(cls, _PRESETS, preset, overrides)
 
 
 def plan(cfg: Config) -> list[Unit]:
@@ -109,12 +106,13 @@ def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
                                    pad=cfg.n_train)
     out: dict[str, Any] = {"reduction": red}
     for arch in ("relu", "mlp_attn"):
-        r = malleability(X, T, arch=arch, eps=unit.param("eps"), ridge=unit.param("ridge"),
+        r = estimate_malleability(X, T, arch=arch, eps=unit.param("eps"), ridge=unit.param("ridge"),
                          steps=cfg.steps, restarts=cfg.restarts, seed=unit.seed,
                          power_iters=cfg.power_iters, relative_ridge=True)
         out[arch] = {"value": r.value, "first_order": r.first_order,
                      "first_order_upper": r.first_order_upper, "ridge_abs": r.ridge_abs,
-                     "base_norm": r.base_norm, "per_restart": list(r.per_restart)}
+                     "base_norm": r.base_norm, "per_restart": list(r.per_restart),
+                     "cond": r.cond}
     out["ratio"] = out["mlp_attn"]["value"] / out["relu"]["value"]
     fr, fa = out["relu"]["first_order"], out["mlp_attn"]["first_order"]
     out["ratio_first_order"] = fa / fr if fr else None
@@ -134,19 +132,21 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
         gm = math.exp(sum(logs) / len(logs)) if logs else None
         rows.append({
             "dataset": ds, "classes": cls_, "eps": eps, "ridge": ridge,
-            "M_relu": _stats.mean_ci([r["relu"]["value"] for r in res]),
-            "M_attn": _stats.mean_ci([r["mlp_attn"]["value"] for r in res]),
-            "ratio": _stats.mean_ci(ratios), "ratio_geomean": gm,
+            "M_relu": stats.mean_ci([r["relu"]["value"] for r in res]),
+            "M_attn": stats.mean_ci([r["mlp_attn"]["value"] for r in res]),
+            "ratio": stats.mean_ci(ratios), "ratio_geomean": gm,
             "ratio_per_seed": ratios,
-            "ratio_first_order": _stats.mean_ci([r["ratio_first_order"] for r in res]),
-            "first_order_relu": _stats.mean_ci([r["relu"]["first_order"] for r in res]),
-            "first_order_attn": _stats.mean_ci([r["mlp_attn"]["first_order"] for r in res]),
+            "ratio_first_order": stats.mean_ci([r["ratio_first_order"] for r in res]),
+            "first_order_relu": stats.mean_ci([r["relu"]["first_order"] for r in res]),
+            "first_order_attn": stats.mean_ci([r["mlp_attn"]["first_order"] for r in res]),
+            "cond_relu": max(r["relu"]["cond"] for r in res),
+            "cond_attn": max(r["mlp_attn"]["cond"] for r in res),
             "ridge_abs_relu": res[0]["relu"]["ridge_abs"],
             "ridge_abs_attn": res[0]["mlp_attn"]["ridge_abs"],
         })
     all_ratios = [x for row in rows for x in row["ratio_per_seed"]]
     overall = {"min": min(all_ratios), "max": max(all_ratios),
-               "mean": _stats.mean_ci(all_ratios)["mean"]} if all_ratios else None
+               "mean": stats.mean_ci(all_ratios)["mean"]} if all_ratios else None
     dis = []
     lo, hi = PAPER_RANGE
     for row in rows:
@@ -175,16 +175,29 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
             "attack": "per-row ball ‖δ_j‖₂ ≤ ε‖x_j‖₂, projected gradient ascent on "
                       "‖I(X+δ) − I(X)‖_F/‖I(X)‖_F (assumed: the paper does not specify it)",
             "ci_method": "Student-t 95% over seeds (seed = data subsample and attack starts)",
-            "disagreements": dis}
+            "disagreements": dis, "verdict": _verdict(rows, overall)}
+
+
+def _verdict(rows: list[dict[str, Any]], overall: dict[str, Any] | None) -> dict[str, str]:
+    """One sentence on the malleability-ratio claim (the paper: 2–9×)."""
+    if not overall:
+        return verdict("no comparison", "No malleability ratio was measured.")
+    lo, hi = PAPER_RANGE
+    inside = sum(1 for r in rows if r["ratio"]["mean"] is not None
+                 and lo <= r["ratio"]["mean"] <= hi)
+    status = ("reproduced" if inside == len(rows) else
+              "partly reproduced" if inside else "not reproduced")
+    return verdict(status, f"M_attn/M_relu lies in the paper's 2–9× in {inside} of {len(rows)} "
+                   f"settings (per-seed range {fmt(overall['min'])}–{fmt(overall['max'])}, "
+                   f"mean {fmt(overall['mean'])}).")
 
 
 def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
-    from experiments import _plots
 
     rows = summary["rows"]
     if not rows:
         return []
-    fig, (ax,) = _plots.figure(1, width=7.0)
+    fig, (ax,) = plots.figure(1, width=7.0)
     labels = [f"{r['dataset']}/{r['classes']}\nε={r['eps']:g}, λ={r['ridge']:g}" for r in rows]
     xs = list(range(len(rows)))
     mean = [r["ratio"]["mean"] for r in rows]
@@ -198,13 +211,12 @@ def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
     ax.axhline(1.0, color="k", lw=0.8, ls=":")
     ax.set_xticks(xs)
     ax.set_xticklabels(labels, fontsize=6, rotation=60, ha="right")
-    _plots.axes(ax, xlabel="setting [dataset/classes, ε, relative ridge]",
+    plots.axes(ax, xlabel="setting [dataset/classes, ε, relative ridge]",
                 ylabel="M_attn / M_relu [1]", title="Influence malleability ratio", ylog=True)
-    return [_plots.save(fig, fig_dir, NAME)]
+    return [plots.save(fig, fig_dir, NAME)]
 
 
-def section(summary: dict[str, Any], figs: list[str]) -> str:
-    from experiments.report import bullets, table
+def section(summary: dict[str, Any]) -> str:
 
     parts = [f"Attack: {summary['attack']}; {summary['steps']} steps × {summary['restarts']} "
              f"restart(s). Ridge: {summary['ridge_convention']}. n_train = "
@@ -222,15 +234,10 @@ def section(summary: dict[str, Any], figs: list[str]) -> str:
         parts.append("\n" + table(["all settings and seeds", "min ratio", "max ratio",
                                    "mean ratio"], [["ours", o["min"], o["max"], o["mean"]],
                                                    ["paper", *summary["paper_range"], None]]))
-    parts += [f"\n![{f}]({f})\n" for f in figs]
-    parts.append(bullets("Findings", summary["findings"]))
-    parts.append(bullets("Disagreements with the paper", summary["disagreements"]))
     return "".join(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    return experiment_main(sys.modules[__name__], argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from experiments import driver
+
+    raise SystemExit(driver.main(sys.modules[__name__]))

@@ -3,13 +3,17 @@
 Never imports torch or ``experiments``: a reference must stay independent of what it
 checks.  The public API is listed in ``__all__``.
 
-Modules: ``kernel`` (G, C, K = G^3 and its forms, Theorem 4.1), ``spectrum`` (eigenvalues,
-2-norm kappa, kappa_d, kappa(G^3) = kappa(G)^3, Theorem 4.7), ``width`` (width threshold
-kappa_d^6 n ln n in log10), ``sensitivity`` (Prop. 4.5, typed form), ``_matrix`` (input
-coercion/validation), ``tolerance`` and ``errors``.
+Modules: ``kernel`` (G, C, K = G^3 and its forms, Theorem 4.1; claim
+``kernel-correspondence``), ``spectrum`` (eigenvalues, 2-norm kappa, kappa_d,
+kappa(G^3) = kappa(G)^3, Theorem 4.7; claims ``spectral-form``, ``cond-amplification``),
+``width`` (width threshold kappa_d^6 n ln n in log10; claim ``width-bound``),
+``sensitivity`` (Prop. 4.5, typed form; claim ``sensitivity``), ``matrix`` (input
+coercion/validation), ``tolerance`` (the one tolerance table) and ``errors`` (the project's
+one error vocabulary; its only import path).  ``lean`` checks the Lean proofs.  The
+manifest ``manifest.toml`` ties every claim id to its Lean theorems, these functions, the
+torch functions of ``linattn``, the experiment and the tests.
 """
 
-from pyverify._matrix import as_exact_matrix, as_exact_vector, as_mp_matrix
 from pyverify.errors import (
     ConfigError,
     DataError,
@@ -24,10 +28,12 @@ from pyverify.kernel import (
     gram,
     kernel_attention_form,
     kernel_double_sum,
-    kernel_feature_map,
     kernel_gram_cube,
+    linattn_features,
+    linattn_kernel,
     symbolic_kernel_identity,
 )
+from pyverify.matrix import as_exact_matrix, as_exact_vector, as_mp_matrix
 from pyverify.sensitivity import (
     check_sensitivity,
     kernel_difference,
@@ -36,13 +42,13 @@ from pyverify.sensitivity import (
     sensitivity_vector,
 )
 from pyverify.spectrum import (
-    SpectralReport,
+    SpectralStats,
     check_cond_cubed,
     cond,
     cond_d,
     eigenvalues,
     numerical_rank,
-    spectral_report,
+    spectral_stats,
 )
 from pyverify.width import log10_width_threshold, width_threshold
 
@@ -53,7 +59,7 @@ __all__ = [
     "KernelHealthError",
     "LinAttnError",
     "NumericalError",
-    "SpectralReport",
+    "SpectralStats",
     "as_exact_matrix",
     "as_exact_vector",
     "as_mp_matrix",
@@ -68,14 +74,15 @@ __all__ = [
     "kernel_attention_form",
     "kernel_difference",
     "kernel_double_sum",
-    "kernel_feature_map",
     "kernel_gram_cube",
     "kernel_value",
+    "linattn_features",
+    "linattn_kernel",
     "log10_width_threshold",
     "numerical_rank",
     "sensitivity_bound",
     "sensitivity_vector",
-    "spectral_report",
+    "spectral_stats",
     "symbolic_kernel_identity",
     "width_threshold",
 ]

@@ -10,7 +10,7 @@ built by :func:`LinAttnError.for_arg`, so a user sees which argument was wrong, 
 required and what was measured.
 
 ``pyverify`` owns this module because dependencies point one way: ``experiments`` imports
-``pyverify``, never the reverse.  ``experiments.errors`` re-exports the same classes.
+``pyverify``, never the reverse.  ``pyverify.errors`` re-exports the same classes.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ from typing import Any
 
 import sympy
 
-from pyverify._matrix import ScaledInt, coerce
 from pyverify.errors import InputError, NumericalError
+from pyverify.matrix import ScaledInt, coerce
 
 __all__ = [
     "attention_map",
@@ -31,8 +31,9 @@ __all__ = [
     "gram",
     "kernel_attention_form",
     "kernel_double_sum",
-    "kernel_feature_map",
     "kernel_gram_cube",
+    "linattn_features",
+    "linattn_kernel",
     "symbolic_kernel_identity",
 ]
 
@@ -124,9 +125,17 @@ def kernel_gram_cube(X: Any) -> sympy.Matrix:
     return _to_sympy(_mul(_mul(g, g), g))
 
 
-def kernel_feature_map(X: Any) -> sympy.Matrix:
+def linattn_features(X: Any) -> sympy.Matrix:
+    """Phi = G X = X C, exactly: the attention features, row i = (C x_i)^T.
+    X: (n, d) -> (n, d).  Mirrors ``linattn.kernel.linattn_features``."""
+    x = coerce(X, "X")
+    return _to_sympy(_mul(_gram(x), x))
+
+
+def linattn_kernel(X: Any) -> sympy.Matrix:
     """K = (G X)(G X)^T, exactly: the Gram matrix of the attention features
-    f_att(X) = G X (rows C x_i).  X: (n, d) -> (n, n)."""
+    Phi = G X (rows C x_i).  X: (n, d) -> (n, n).  Mirrors ``linattn.kernel.linattn_kernel``
+    (the same Phi Phi^T route)."""
     x = coerce(X, "X")
     f = _mul(_gram(x), x)
     return _to_sympy(_mul(f, f.T))
@@ -140,7 +149,7 @@ def kernel_attention_form(X: Any) -> sympy.Matrix:
     return _to_sympy(_mul(_mul(_mul(x, c), c), x.T))
 
 
-_FORMS = ("kernel_double_sum", "kernel_gram_cube", "kernel_feature_map",
+_FORMS = ("kernel_double_sum", "kernel_gram_cube", "linattn_kernel",
           "kernel_attention_form")
 
 

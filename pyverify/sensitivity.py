@@ -25,8 +25,8 @@ from typing import Any
 
 import sympy
 
-from pyverify._matrix import ScaledInt, as_exact_scalar, as_exact_vector, coerce
 from pyverify.errors import InputError, NumericalError
+from pyverify.matrix import ScaledInt, as_exact_scalar, as_exact_vector, coerce
 
 __all__ = [
     "check_sensitivity",

@@ -32,18 +32,18 @@ import mpmath
 import numpy as np
 import sympy
 
-from pyverify._matrix import ScaledInt, _check_dps, as_exact_scalar, as_scaled_int
 from pyverify.errors import InputError, NumericalError
+from pyverify.matrix import ScaledInt, as_exact_scalar, as_scaled_int, check_dps
 from pyverify.tolerance import mp_rank_rtol, mp_residual_rtol, mp_symmetry_rtol
 
 __all__ = [
-    "SpectralReport",
+    "SpectralStats",
     "check_cond_cubed",
     "cond",
     "cond_d",
     "eigenvalues",
     "numerical_rank",
-    "spectral_report",
+    "spectral_stats",
 ]
 
 
@@ -92,7 +92,7 @@ def eigenvalues(S: Any, *, dps: int = 50) -> list[mpmath.mpf]:
     InputError "must be symmetric".  NumericalError if the eigen-residual exceeds
     ``mp_residual_rtol(dps, n)``.
     """
-    dps = _check_dps(dps)
+    dps = check_dps(dps)
     return _eigh(_symmetric(S, "S", dps), "S", dps)[0]
 
 
@@ -151,7 +151,7 @@ def _rank(eigs: list[mpmath.mpf], rtol: mpmath.mpf) -> int:
 def numerical_rank(eigs: Any, *, rtol: float) -> int:
     """Number of eigenvalues lambda_i > rtol * lambda_max (0 if lambda_max <= 0).
 
-    ``rtol`` is explicit (0 <= rtol < 1); :func:`spectral_report` records the one it used.
+    ``rtol`` is explicit (0 <= rtol < 1); :func:`spectral_stats` records the one it used.
     """
     with mpmath.workdps(60):
         return _rank(_eig_list(eigs, 60), _check_rtol(rtol))
@@ -170,7 +170,7 @@ def cond(S_or_eigs: Any, *, dps: int = 50, rtol: float | None = None) -> mpmath.
     0 < lambda_min <= rtol * lambda_max (singular to working precision; default rtol
     ``mp_rank_rtol(dps, n)``), rather than returning inf.
     """
-    dps = _check_dps(dps)
+    dps = check_dps(dps)
     if _is_matrix(S_or_eigs):
         name, eigs = "S", eigenvalues(S_or_eigs, dps=dps)
     else:
@@ -195,9 +195,9 @@ def cond_d(eigs: Any, r: int, *, dps: int = 50, rtol: float | None = None) -> mp
 
     Raises NumericalError stating the numerical rank if it is below r (the r-th largest
     eigenvalue is <= rtol * lambda_max, default rtol ``mp_rank_rtol(dps, len(eigs))``);
-    :func:`spectral_report` records inf with a note instead of raising.
+    :func:`spectral_stats` records inf with a note instead of raising.
     """
-    dps = _check_dps(dps)
+    dps = check_dps(dps)
     vals = _eig_list(eigs, dps)
     if isinstance(r, bool) or not isinstance(r, numbers.Integral) or not 1 <= r <= len(vals):
         raise InputError.for_arg("r", f"must be an integer in 1..{len(vals)}", r)
@@ -214,7 +214,7 @@ def cond_d(eigs: Any, r: int, *, dps: int = 50, rtol: float | None = None) -> mp
 
 
 @dataclass(frozen=True)
-class SpectralReport:
+class SpectralStats:
     """Spectrum of G = X X^T (X: (n, d)) and its 2-norm condition numbers at ``dps`` digits.
 
     ``cond``: lambda_1 / lambda_rank over the numerical rank (inf only if X is zero).
@@ -252,14 +252,14 @@ class SpectralReport:
         return {k: fmt(getattr(self, k)) for k in self.__dataclass_fields__}
 
 
-def spectral_report(X: Any, *, dps: int = 50, rtol: float | None = None) -> SpectralReport:
+def spectral_stats(X: Any, *, dps: int = 50, rtol: float | None = None) -> SpectralStats:
     """Eigenvalues, numerical rank, kappa(G), kappa_d(G), kappa(G^3) for G = X X^T.
 
     X: (n, d), numeric.  Norm: 2-norm throughout.  ``rtol`` defaults to
     ``mp_rank_rtol(dps, n, d)`` = SAFETY * max(n, d) * 10^-dps.  Never raises for rank
     deficiency (real images have constant pixels): it records inf and says why.
     """
-    dps = _check_dps(dps)
+    dps = check_dps(dps)
     x = as_scaled_int(X, "X")
     n, d = x.shape
     tol = _default_rtol(rtol, dps, n, d)
@@ -295,7 +295,7 @@ def spectral_report(X: Any, *, dps: int = 50, rtol: float | None = None) -> Spec
         else:
             cc = eigs3[0] / eigs3[rank - 1]
             cc_note = f"from the eigenvalues of the matrix G^3, over the top {rank}"
-    return SpectralReport(n=n, d=d, dps=dps, rtol=tol, eigenvalues=tuple(eigs),
+    return SpectralStats(n=n, d=d, dps=dps, rtol=tol, eigenvalues=tuple(eigs),
                           eigenvalues_cube=tuple(eigs3), rank=rank, r=r, cond=c,
                           cond_note=c_note, cond_d=cd, cond_d_note=cd_note, cond_cube=cc,
                           cond_cube_note=cc_note, residual=res, residual_cube=res3)
@@ -309,7 +309,7 @@ def check_cond_cubed(X: Any, *, dps: int = 50, digits: int = 40) -> mpmath.mpf:
     if it exceeds 10^-digits (1 <= digits < dps), or (from :func:`cond`) if G is singular.
     The attainable agreement is about dps - log10(n * kappa(G)^3) digits.
     """
-    dps = _check_dps(dps)
+    dps = check_dps(dps)
     if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) \
             or not 1 <= digits < dps:
         raise InputError.for_arg("digits", f"must be an integer in 1..{dps - 1} (< dps)", digits)

@@ -15,6 +15,7 @@ the constants those bounds leave implicit:
 quantity            bound (relative)                          source
 ==================  =======================================  ===========================
 inner products      n * eps                                   Higham Thm 3.5 (gamma_n)
+arc-cosine of u     delta + sqrt(2 delta), delta = d * eps    arccos' ~ 1/sqrt(2(1-u)) at 1
 matrix products     k * n * eps for a chain of k products     Higham Sec. 3.5
 symmetric eigvals   n * eps * lambda_max / |lambda_i|         Weyl + backward-stable eigh
 condition numbers   2 * n * eps * cond                        from the two extreme eigvals
@@ -42,6 +43,7 @@ from pyverify.errors import InputError, NumericalError
 __all__ = [
     "EPS",
     "SAFETY",
+    "arccos_rtol",
     "cond_rtol",
     "cube_rtol",
     "eig_rtol",
@@ -111,6 +113,15 @@ def matmul_rtol(precision: str | float, n: int, *, products: int = 1) -> float:
     """Relative (normwise) tolerance for a chain of ``products`` matrix products of inner
     dimension ``n``: ``SAFETY * products * n * eps``."""
     return SAFETY * _check_size(products, "products") * _check_size(n) * eps_of(precision)
+
+
+def arccos_rtol(precision: str | float, d: int) -> float:
+    """Relative tolerance of arccos(u) (and of the ReLU NTK factor (pi - arccos u)/(2 pi)) for
+    a cosine u = x^T y / (||x|| ||y||) computed from d-vectors: u carries a relative error
+    delta = ``matmul_rtol(precision, d)``, and near |u| = 1 arccos turns it into
+    sqrt(2 delta) (arccos(1 - t) ~ sqrt(2 t)): ``delta + sqrt(2 delta)``."""
+    delta = matmul_rtol(precision, d)
+    return delta + math.sqrt(2.0 * delta)
 
 
 def eig_rtol(precision: str | float, n: int, cond: float = 1.0) -> float:

@@ -23,8 +23,8 @@ from typing import Any
 
 import mpmath
 
-from pyverify._matrix import as_exact_scalar
 from pyverify.errors import InputError, NumericalError
+from pyverify.matrix import as_exact_scalar
 
 __all__ = ["log10_width_threshold", "width_threshold"]
 

@@ -31,9 +31,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# isort: off
+import linattn  # noqa: F401  (first: its OpenMP wait policy must precede torch)
 import pytest
 import torch
 from hypothesis import HealthCheck, settings
+# isort: on
 
 settings.register_profile(
     "fast",

@@ -20,7 +20,9 @@ from _lean_fixture import lean_report
 from pyverify.lean import LEAN_DIR, MANIFEST, discover_modules, scan_sources, strip_comments
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-REQUIRED_KEYS = ("id", "paper", "statement", "lean", "python", "tests")
+REQUIRED_KEYS = ("id", "paper", "statement", "lean", "python", "torch", "experiment", "tests")
+NONEMPTY_KEYS = ("id", "paper", "statement", "tests")
+EMPIRICAL = ("ntk-width", "malleability-ratio", "qkv-extension", "learning-dynamics")
 
 
 def _claims() -> list[dict]:
@@ -67,23 +69,35 @@ def _test_ids_in(path: Path) -> set[str]:
     return ids
 
 
-def test_manifest_covers_the_five_statements():
-    assert [c["id"] for c in CLAIMS] == [
+def test_manifest_covers_the_nine_statements():
+    ids = [c["id"] for c in CLAIMS]
+    assert ids[:9] == [
         "kernel-correspondence",
         "spectral-form",
         "cond-amplification",
         "width-bound",
         "sensitivity",
+        *EMPIRICAL,
     ]
+    assert len(set(ids)) == len(ids)
     papers = " | ".join(c["paper"] for c in CLAIMS)
-    for label in ("Theorem 4.1", "Theorem 4.7", "Proposition 4.5", "spectral", "Width bound"):
+    for label in ("Theorem 4.1", "Theorem 4.7", "Proposition 4.5", "spectral", "Width bound",
+                  "2-9x", "Referee objection 1", "Table 6"):
         assert label in papers
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=[c["id"] for c in CLAIMS])
 def test_claim_is_complete(claim):
     for key in REQUIRED_KEYS:
-        assert claim.get(key), f"{claim.get('id')}: missing or empty '{key}'"
+        assert key in claim, f"{claim.get('id')}: missing '{key}'"
+        assert isinstance(claim[key], str if key in ("id", "paper", "statement") else list)
+    for key in NONEMPTY_KEYS:
+        assert claim[key], f"{claim['id']}: empty '{key}'"
+    # a proved claim has its proof and exact check; an empirical one its measurement
+    if claim["id"] in EMPIRICAL:
+        assert claim["torch"] and claim["experiment"], claim["id"]
+    else:
+        assert claim["lean"] and claim["python"] and claim["torch"], claim["id"]
     for name in claim["lean"]:
         assert name.startswith("LinAttn."), name
 
@@ -140,11 +154,38 @@ def test_lean_theorems_build_without_sorry():
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=[c["id"] for c in CLAIMS])
-def test_python_names_import(claim):
-    for dotted in claim["python"]:
-        module, _, attr = dotted.rpartition(".")
-        obj = getattr(importlib.import_module(module), attr, None)
-        assert callable(obj), f"{dotted} does not import as a callable"
+def test_python_and_torch_names_import(claim):
+    for key, root in (("python", "pyverify."), ("torch", "linattn.")):
+        for dotted in claim[key]:
+            assert dotted.startswith(root), f"{key} name {dotted} is not in {root}"
+            module, _, attr = dotted.rpartition(".")
+            obj = getattr(importlib.import_module(module), attr, None)
+            assert callable(obj), f"{dotted} does not import as a callable"
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=[c["id"] for c in CLAIMS])
+def test_experiments_measure_their_claim(claim):
+    """Each listed module is a runnable experiment of the main job whose primary claim or
+    listed claims include this id (its report section heading carries ``CLAIM``)."""
+    from experiments.registry import ORDER
+
+    for dotted in claim["experiment"]:
+        mod = importlib.import_module(dotted)
+        assert dotted.removeprefix("experiments.") in ORDER, dotted
+        claims = (mod.CLAIM, *getattr(mod, "ALSO_CLAIMS", ()))
+        assert claim["id"] in claims, f"{dotted} claims {claims}, not {claim['id']}"
+
+
+def test_every_experiment_claims_a_manifest_id():
+    from experiments.registry import ORDER
+
+    ids = {c["id"] for c in CLAIMS}
+    for name in ORDER:
+        mod = importlib.import_module(f"experiments.{name}")
+        for cid in (mod.CLAIM, *getattr(mod, "ALSO_CLAIMS", ())):
+            assert cid in ids, f"experiments.{name}: claim {cid!r} is not in the manifest"
+            listed = next(c for c in CLAIMS if c["id"] == cid)["experiment"]
+            assert f"experiments.{name}" in listed, (name, cid)
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=[c["id"] for c in CLAIMS])

@@ -202,7 +202,7 @@ def _kernel_fn() -> st.SearchStrategy:
 
 @st.composite
 def _model(draw, dims: dict[str, int], mode: str) -> Any:
-    from experiments.ntk import MLPAttn, TwoLayerReLU
+    from linattn.ntk import MLPAttn, TwoLayerReLU
 
     kinds = ["relu", "attn"] + ([] if mode == "valid" else ["linear", "none", "string"])
     kind = draw(st.sampled_from(kinds))
@@ -223,10 +223,12 @@ ARRAY_ROLES = {
     "K": "nn", "K_train": "nn", "A": "nn", "A_inv": "nn", "S": "nn", "S_or_eigs": "nn",
     "K_test_train": "mn", "y": "yn", "B": "nk", "Z": "nk", "eigs": "ve", "x": "vd",
     "delta": "vd", "Q": "dh", "V": "dh", "indices": "vn", "center_mean": "vd",
+    "W": "md", "radii": "vn",
 }
 MODULE_ROLES = {
     ("pyverify.sensitivity", "y"): "vd",
-    ("experiments.qkv", "K"): "dh",
+    ("linattn.ntk", "A"): "nd", ("linattn.ntk", "B"): "md",
+    ("linattn.qkv", "K"): "dh",
     ("pyverify.spectrum", "eigs"): "ve",
 }
 
@@ -262,15 +264,22 @@ SCALARS: dict[str, _S] = {
     "source": _enum(["fuzz"], [None]),
     "checksums": _enum([{}], [None]),
     "kernel_fn": _S(_kernel_fn(), (None, "kernel")), "diag_fn": _enum([None], ["diag"]),
+    "lam_min": _num(st.floats(-1.0, 1e6)), "lam_max": _num(st.floats(0.0, 1e12)),
+    "nx": _enum(["X"], [None]), "ny": _enum(["Y"], [None]),
+    "F": _enum([lambda d: (d * d).sum(), lambda d: d.abs().sum()], [None, "F"]),
+    "gen": _S(st.builds(lambda s: torch.Generator().manual_seed(s), st.integers(0, 9)),
+              (None, 3, "g")),
+    "alpha": POS_FLOAT,
 }
 METHODS = {  # module -> (good, bad) values of ``method``
-    "experiments.spectrum": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
-    "experiments.kernels": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
-    "experiments.solvers": (["auto", "cholesky", "pcg", "nystrom", "pivoted-cholesky"],
+    "linattn.spectrum": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
+    "linattn.kernel": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
+    "linattn.solvers": (["auto", "cholesky", "pcg", "nystrom", "pivoted-cholesky"],
                             ["lu", None, 1]),
 }
 NAMES = {  # the ``name`` parameter: a dataset name in data, an error label elsewhere
-    "experiments.data": (["digits", "mnist", "cifar10", "MNIST"], ["imagenet", "", None, 3]),
+    "linattn.data": (["digits", "mnist", "cifar10", "MNIST"], ["imagenet", "", None, 3]),
+    "linattn.checks": (["K"], [None]),
 }
 
 
@@ -287,7 +296,7 @@ def _param_strategy(module: str, fname: str, p: inspect.Parameter, dims, mode,
     if name == "model":
         return _model(dims, mode)
     if name == "preprocess":
-        from experiments.data import Preprocess
+        from linattn.data import Preprocess
 
         return _enum([Preprocess(), Preprocess(center=True)], [None, "scale"]).strategy(mode)
     if name == "name":
@@ -305,7 +314,7 @@ def call_args(draw, module: str, fname: str, fn: Callable) -> tuple[list, dict]:
     dims = draw(_dims())
     dims["nk"] = draw(st.integers(1, 6))
     mode = draw(st.sampled_from(["valid", "valid", "clean", "clean", "poisoned", "wild"]))
-    torch_only = module in ("experiments.solvers", "experiments.qkv")
+    torch_only = module in ("linattn.solvers", "linattn.qkv")
     args, kwargs = [], {}
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):

@@ -1,4 +1,4 @@
-"""Fuzz the IDX and CIFAR-10 readers on the bytes they parse (issue 7 item 6).
+"""Fuzz the IDX and CIFAR-10 readers on the bytes they parse.
 
 Random bytes, valid headers with random dims and payloads, mutated (bit-flipped,
 truncated, extended) files, gzipped or not; pickles of random dicts (right and wrong keys,
@@ -49,11 +49,11 @@ def _idx_blob(draw) -> bytes:
 
 
 def test_fuzz_idx_bytes(fuzz_stats):
-    from experiments import _idx
+    from linattn.data import idx
 
-    fuzz_stats["functions"].update({"experiments._idx.read_images",
-                                    "experiments._idx.read_labels",
-                                    "experiments._idx.read_image_label_pair"})
+    fuzz_stats["functions"].update({"linattn.data.idx.read_images",
+                                    "linattn.data.idx.read_labels",
+                                    "linattn.data.idx.read_image_label_pair"})
     problems: dict[str, tuple[int, str]] = {}
 
     @settings(max_examples=2 * settings.default.max_examples, deadline=None,
@@ -65,8 +65,8 @@ def test_fuzz_idx_bytes(fuzz_stats):
             pi, pl = Path(tmp) / f"img{suffix}", Path(tmp) / f"lab{suffix}"
             pi.write_bytes(gzip.compress(img, mtime=0) if gz == ".gz" else img)
             pl.write_bytes(gzip.compress(lab, mtime=0) if gz == ".gz" else lab)
-            for fn, fargs in ((_idx.read_images, (pi,)), (_idx.read_labels, (pl,)),
-                              (_idx.read_image_label_pair, (pi, pl))):
+            for fn, fargs in ((idx.read_images, (pi,)), (idx.read_labels, (pl,)),
+                              (idx.read_image_label_pair, (pi, pl))):
                 problem = expect_data_error(fn, *fargs)
                 fuzz_stats["examples"] += 1
                 if problem:
@@ -75,7 +75,7 @@ def test_fuzz_idx_bytes(fuzz_stats):
                     problems[key] = (c + 1, e)
 
     run()
-    assert not problems, report("experiments._idx", problems)
+    assert not problems, report("linattn.data.idx", problems)
 
 
 @st.composite
@@ -103,11 +103,11 @@ def _cifar_blob(draw) -> bytes:
 
 
 def test_fuzz_cifar_bytes(fuzz_stats):
-    from experiments import _cifar
+    from linattn.data import cifar
 
-    fuzz_stats["functions"].update({"experiments._cifar.read_batch",
-                                    "experiments._cifar.read_meta",
-                                    "experiments._cifar.read_split"})
+    fuzz_stats["functions"].update({"linattn.data.cifar.read_batch",
+                                    "linattn.data.cifar.read_meta",
+                                    "linattn.data.cifar.read_split"})
     problems: dict[str, tuple[int, str]] = {}
 
     @settings(max_examples=2 * settings.default.max_examples, deadline=None,
@@ -118,8 +118,8 @@ def test_fuzz_cifar_bytes(fuzz_stats):
             pb, pm = Path(tmp) / "data_batch_1", Path(tmp) / "batches.meta"
             pb.write_bytes(batch)
             pm.write_bytes(meta)
-            for fn, fargs in ((_cifar.read_batch, (pb,)), (_cifar.read_meta, (pm,)),
-                              (_cifar.read_split, ([pb], pm))):
+            for fn, fargs in ((cifar.read_batch, (pb,)), (cifar.read_meta, (pm,)),
+                              (cifar.read_split, ([pb], pm))):
                 problem = expect_data_error(fn, *fargs)
                 fuzz_stats["examples"] += 1
                 if problem:
@@ -128,5 +128,5 @@ def test_fuzz_cifar_bytes(fuzz_stats):
                     problems[key] = (c + 1, e)
 
     run()
-    assert not problems, report("experiments._cifar", problems)
+    assert not problems, report("linattn.data.cifar", problems)
 
