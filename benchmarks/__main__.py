@@ -5,9 +5,9 @@ case.  The table goes to stdout, the JSON (rows + machine info) to ``--json`` (d
 ``results/benchmarks/<mode>-<device>.json``).  Exit 0 when every case ran (targets met or
 not: the table says), 1 when a case failed or timed out, 2 on a bad option.
 
-The cases run with ``OMP_WAIT_POLICY=PASSIVE`` unless the caller set it: with spinning
-OpenMP waits, torch's LAPACK calls (eigh, svd) were 10-70x slower on this 2-core machine
-whenever other processes shared the cores.  ``--threads N`` pins torch's thread count.
+The cases run with the library's OpenMP wait policy (:mod:`linattn.threads`:
+``GOMP_SPINCOUNT=1000`` unless the caller set a policy); the ``omp_wait_policy`` case
+measures it against the alternatives.  ``--threads N`` pins torch's thread count.
 The two neural-tangents cases need the optional extra ``bench-nt``; without it they say
 "baseline unavailable" in the table.  ``--device cuda`` runs the same cases on the GPU
 (times with ``cuda.synchronize``, memory from ``torch.cuda.max_memory_allocated``).
@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--only: unknown case(s) {unknown}; choose from {list(CASES)}", file=sys.stderr)
         return 2
     meta = _meta(mode, args.device)
-    meta["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY", "PASSIVE (set for the cases)")
+    meta["omp_wait_policy"] = {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY",
+                                                               "GOMP_SPINCOUNT")}
     found = importlib.util.find_spec("neural_tangents") is not None
     meta["neural_tangents"] = "installed" if found else "not installed"
     rows, t0 = [], time.perf_counter()

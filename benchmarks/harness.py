@@ -144,9 +144,8 @@ def run_in_subprocess(case: str, mode: str, device: str, timeout_s: float,
            "--device", device] + ([] if threads is None else ["--threads", str(threads)])
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # OpenMP threads that spin while waiting make LAPACK calls (eigh, svd) 10-70x slower
-    # when other processes share the cores (measured: eigvalsh 784x784 10 s vs 0.15 s).
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # The OpenMP wait policy is the library's own (linattn.threads, imported by
+    # benchmarks/__init__ before torch); the omp_wait_policy case measures it.
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env,
