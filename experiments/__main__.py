@@ -31,7 +31,8 @@ from typing import Any
 
 from experiments import report
 from experiments.config import check_module, make_config
-from experiments.driver import base_parser, cli_main, common_from_args, run_experiment
+from experiments.driver import base_parser, cli_main, common_from_args, dask_run, run_experiment
+from experiments.options import parse_overrides
 from experiments.registry import ORDER, load_module
 from experiments.runner import atomic_write_bytes, config_hash, ensure_writable_dir, jsonable
 from pyverify.errors import ConfigError
@@ -46,7 +47,24 @@ def _parser() -> argparse.ArgumentParser:
                           "(report.md, results.json, manifest.json, figures).")
     p.add_argument("--only", default=None,
                    help=f"comma-separated subset of the experiments: {','.join(ORDER)}")
+    p.add_argument("--set", action="append", default=None, metavar="EXPERIMENT.FIELD=VALUE",
+                   help="set one Config field of one experiment (repeatable; the value in TOML "
+                        "syntax: 0.1, [64, 128], \"binary\", true); see "
+                        "python -m experiments.<name> --help for the fields")
+    p.add_argument("--config", default=None, metavar="FILE.toml",
+                   help="Config fields per experiment: one [experiment] table each "
+                        "(a --set wins over the file)")
     return p
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
 
 
 def _only(text: str | None) -> tuple[str, ...]:
@@ -59,16 +77,24 @@ def _only(text: str | None) -> tuple[str, ...]:
     return tuple(n for n in ORDER if n in names)
 
 
-def reproduce_command(args: argparse.Namespace) -> str:
-    """The command that reproduces results.json (run folder options left out: they change
-    where the results go, not what they are)."""
+def reproduce_command(args: argparse.Namespace,
+                      overrides: dict[str, dict[str, Any]] | None = None) -> str:
+    """The command that reproduces results.json (run folder and executor options left out:
+    they change where and how the results are computed, not what they are; a --config
+    file's effect is written out as --set items)."""
     parts = ["python", "-m", "experiments", f"--{args.preset}"]
     for opt, val in (("--data-dir", args.data_dir), ("--datasets", args.datasets),
                      ("--seeds", args.seeds), ("--only", args.only)):
         if val:
             parts += [opt, str(val)]
+    for path, labels in getattr(args, "data", None) or []:
+        parts += ["--data", str(path)] + (["--labels", str(labels)] if labels else [])
     if args.device != "cpu":
         parts += ["--device", args.device]
+    for name, fields in sorted((overrides or {}).items()):
+        for field, value in sorted(fields.items()):
+            if value is not None:
+                parts += ["--set", f"{name}.{field}={_toml(value)}"]
     return shlex.join(parts)
 
 
@@ -87,18 +113,26 @@ def describe_data(datasets: Sequence[str], data_dir: str | None) -> dict[str, An
     Loading errors (missing or corrupt files) propagate as :class:`DataError`, before any
     experiment runs."""
     from linattn import data
+    from pyverify.errors import DataError
 
     out: dict[str, Any] = {}
     for name in datasets:
         ds = data.load_dataset(name, split="train", classes="10class", data_dir=data_dir)
-        settings = {s: list(data.resolve_classes(name, s)) for s in data.CLASS_SETTINGS}
+        settings = {}
+        for s in data.CLASS_SETTINGS:
+            try:
+                settings[s] = list(data.resolve_classes(name, s))
+            except DataError:  # a user dataset without labels: only "10class" (all rows)
+                settings[s] = "needs labels"
+        binary = settings["binary"]
         names = dict(zip(ds.classes, ds.class_names, strict=True))
         out[name] = {
             "source": _sanitize(ds.source, data_dir),
             "n": ds.n, "d": ds.d,
-            "preprocess": ds.preprocess.describe(),
+            "preprocess": ds.preprocess.describe(name),
             "class_settings": settings,
-            "binary_classes": [names[c] for c in data.BINARY_CLASSES[name]],
+            "binary_classes": [] if isinstance(binary, str) else
+            [names.get(c, str(c)) for c in binary],
             "checksums": {_sanitize(k, data_dir): v for k, v in sorted(ds.checksums.items())},
         }
     return out
@@ -126,7 +160,9 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         except ConfigError as exc:  # breaks the module contract: reported, not run
             status[name], problems[name] = "failed", str(exc)
             continue
-        configs[name] = make_config(mod, **dataclasses.asdict(common))
+    overrides = parse_overrides(modules, args.set or (), args.config)
+    for name, mod in modules.items():
+        configs[name] = make_config(mod, **dataclasses.asdict(common), **overrides.get(name, {}))
     run_id = args.run_id or f"{args.preset}-{config_hash(configs)[:10]}"
     run_dir = ensure_writable_dir(Path(args.results) / run_id, name="--results")
     data_info = describe_data(common.datasets, common.data_dir)
@@ -139,12 +175,14 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(modules), desc="experiments", unit="exp")
+    dask = dask_run(args)
     for name, mod in modules.items():
         t0 = time.perf_counter()
         if bar is not None:
             bar.set_postfix_str(name)
         try:
-            out = run_experiment(mod, configs[name], run_dir, progress=not args.no_progress)
+            out = run_experiment(mod, configs[name], run_dir, progress=not args.no_progress,
+                                 dask=dask)
         except Exception as exc:
             if args.debug:
                 raise
@@ -162,11 +200,13 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             bar.update(1)
     if bar is not None:
         bar.close()
+    if dask is not None:
+        dask.close()
 
     results = jsonable({
         "report": {"preset": common.preset, "datasets": list(common.datasets),
                    "seeds": list(common.seeds), "device": common.device,
-                   "command": reproduce_command(args), "order": list(names),
+                   "command": reproduce_command(args, overrides), "order": list(names),
                    "status": status, "problems": problems},
         "data": data_info,
         "experiments": experiments,

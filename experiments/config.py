@@ -46,6 +46,7 @@ __all__ = [
     "check_module",
     "check_summary",
     "make_config",
+    "opt",
     "verdict",
 ]
 
@@ -57,15 +58,25 @@ VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "no comparison"
 """The statuses of an experiment's verdict on its claim."""
 
 
+def opt(default: Any, help: str) -> Any:
+    """A Config field with its command-line help: ``n: int = opt(96, "rows of the subset")``.
+    Every field of every experiment's Config carries one (tested); the options of
+    ``python -m experiments.<name>`` are generated from them."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 @dataclasses.dataclass(frozen=True)
 class Common:
     """Settings shared by every experiment (embedded in each ``Config``)."""
 
-    preset: str = "quick"
-    datasets: tuple[str, ...] = ("digits",)
-    seeds: tuple[int, ...] = (0, 1, 2)
-    data_dir: str | None = None
-    device: str = "cpu"
+    preset: str = opt("quick", "preset of the sizes: smoke, quick or full")
+    datasets: tuple[str, ...] = opt(("digits",), "datasets to run on (built-in names or the "
+                                    "stems of --data files)")
+    seeds: tuple[int, ...] = opt((0, 1, 2), "seeds (data subsample, weights, attack starts)")
+    data_dir: str | None = opt(None, "folder with the MNIST IDX files and cifar-10-batches-py")
+    device: str = opt("cpu", "torch device: cpu or cuda[:k]")
+    data_files: tuple[tuple[str, str | None], ...] = opt(
+        (), "user datasets as (path, labels path or None) pairs (--data, --labels)")
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -74,6 +85,18 @@ class Common:
             raise ConfigError.for_arg("seeds", "must name at least one seed", self.seeds)
         if not self.device.startswith(("cpu", "cuda")):
             raise ConfigError.for_arg("device", "must be 'cpu' or 'cuda[:k]'", self.device)
+        ok = all(isinstance(p, list | tuple) and len(p) == 2 and isinstance(p[0], str)
+                 and (p[1] is None or isinstance(p[1], str)) for p in self.data_files)
+        if not ok:
+            raise ConfigError.for_arg("data_files", "must be (path, labels or None) pairs",
+                                      self.data_files)
+
+    def register_data(self) -> list[str]:
+        """Register the user datasets of ``data_files`` in this process (so that
+        :func:`linattn.data.load_dataset` finds them by name); returns their names."""
+        from linattn.data import arrays
+
+        return [arrays.register(arrays.array_source(p, lab)) for p, lab in self.data_files]
 
 
 @runtime_checkable

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from experiments import plots
-from experiments.config import Common, verdict
+from experiments.config import Common, opt, verdict
 from experiments.runner import Unit
 from experiments.tables import fmt, table
 from pyverify.errors import ConfigError, NumericalError
@@ -55,12 +55,13 @@ PRESETS = {
 class Config(Common):
     """Settings: subset sizes of the three units, the class setting and the precisions."""
 
-    n_double_sum: int = 40
-    n_cube: int = 1000
-    exact_images: int = 8
-    exact_images_wide: int = 4
-    classes: str = "10class"
-    dtypes: tuple[str, ...] = DTYPES
+    n_double_sum: int = opt(40, 'rows of the literal double-sum unit (O(n^4); at most 64)')
+    n_cube: int = opt(1000, 'rows of the G^3 vs feature-map unit')
+    exact_images: int = opt(8, 'raw images in the exact rational check (n >= d side)')
+    exact_images_wide: int = opt(4, 'raw images in the exact check with n < d')
+    classes: str = opt("10class", 'class setting of the subsets (binary, 5class, 10class)')
+    dtypes: tuple[str, ...] = opt(
+        DTYPES, 'floating-point precisions compared with the exact kernel')
 
     def __post_init__(self) -> None:
         super().__post_init__()

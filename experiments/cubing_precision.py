@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from experiments import plots
-from experiments.config import Common, verdict
+from experiments.config import Common, opt, verdict
 from experiments.runner import Unit
 from experiments.tables import fmt, table
 from pyverify.errors import ConfigError
@@ -56,12 +56,14 @@ PRESETS = {
 class Config(Common):
     """Synthetic X: (n, d) with kappa(G) in ``kappas``; real subsets of ``n_real`` images."""
 
-    n: int = 24
-    d: int = 32
-    kappas: tuple[float, ...] = tuple(10.0 ** (k / 2) for k in range(2, 13))
-    max_seeds: int = 2
-    n_real: int = 24
-    dps: int = 50
+    n: int = opt(24, 'rows of the synthetic X (n <= d, so G is nonsingular)')
+    d: int = opt(32, 'columns of the synthetic X')
+    kappas: tuple[float, ...] = opt(
+        tuple(10.0 ** (k / 2) for k in range(2, 13)),
+        'target 2-norm condition numbers kappa(G) of the synthetic X')
+    max_seeds: int = opt(2, 'seeds per target kappa')
+    n_real: int = opt(24, 'images of each real subset')
+    dps: int = opt(50, 'decimal digits of the mpmath reference')
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -46,10 +46,10 @@ from typing import Any
 import torch
 
 from experiments import plots, stats
-from experiments.config import Common, verdict
+from experiments.config import Common, opt, verdict
 from experiments.runner import Unit
 from experiments.tables import fmt, table
-from linattn.data import BINARY_CLASSES, Preprocess, load_split
+from linattn.data import Preprocess, available_rows, load_split
 from linattn.dynamics import (
     ATTN_SCALES,
     arch_inputs,
@@ -80,21 +80,25 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 @dataclasses.dataclass(frozen=True)
 class Config(Common):
-    n_train: int = 64
-    n_test: int = 32
-    width: int = 256
-    steps: int = 300
-    checkpoints: tuple[int, ...] = (0, 10, 30, 100, 300)
-    complexity_widths: tuple[int, ...] = (32, 64, 128, 256, 512)
-    grid: int = 15
-    grid_radius: float = 1.0
-    attack_steps: int = 5
-    eps: float = 0.05
-    ridge: float = 1e-2
-    lr_scale: float = 1.0
-    init_scale: float = 0.01
-    attn_scale: str = "spectral"
-    center: bool = False
+    n_train: int = opt(64, 'training rows of the binary task (clamped to what the dataset holds)')
+    n_test: int = opt(32, 'test rows (clamped to what the dataset holds)')
+    width: int = opt(256, 'hidden width m of the trained networks')
+    steps: int = opt(300, 'full-batch gradient-descent steps')
+    checkpoints: tuple[int, ...] = opt(
+        (0, 10, 30, 100, 300),
+        'steps at which loss, NTK movement and malleability are recorded (must include 0)')
+    complexity_widths: tuple[int, ...] = opt(
+        (32, 64, 128, 256, 512), 'widths of the influence-vs-model-complexity sweep (Fig. 4)')
+    grid: int = opt(15, 'points per axis of the loss landscape (Fig. 5)')
+    grid_radius: float = opt(
+        1.0, 'half-width of the landscape grid, in units of the filter-normalised directions')
+    attack_steps: int = opt(5, 'projected-gradient-ascent steps of each malleability attack')
+    eps: float = opt(0.05, 'per-row relative l2 budget ||delta_j|| <= eps ||x_j||')
+    ridge: float = opt(1e-2, 'relative ridge lambda = ridge tr(H_0)/n')
+    lr_scale: float = opt(1.0, 'step size eta = lr_scale n / lambda_max(H_0)')
+    init_scale: float = opt(0.01, 'standard deviation kappa of the initial weights')
+    attn_scale: str = opt("spectral", "normalisation of MLP-Attn's C: spectral, n or none")
+    center: bool = opt(False, 'centre the data by the training mean')
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -123,13 +127,24 @@ def _model(cfg: Config, d: int, width: int, seed: int) -> TwoLayerReLU:
     return TwoLayerReLU(d, width, init_scale=cfg.init_scale, seed=seed)
 
 
+def sizes_for(cfg: Config, dataset: str) -> tuple[int, int, str]:
+    """(n_train, n_test, note): the preset's sizes clamped to the rows of the binary task
+    that the dataset holds (digits' test split has 76 rows of classes 0 and 1)."""
+    avail = [available_rows(dataset, split=s, classes="binary", data_dir=cfg.data_dir)
+             for s in ("train", "test")]
+    n_tr, n_te = min(cfg.n_train, avail[0]), min(cfg.n_test, avail[1])
+    note = "" if (n_tr, n_te) == (cfg.n_train, cfg.n_test) else (
+        f"{dataset}: sizes clamped to the rows of the binary task it holds: n_train "
+        f"{cfg.n_train} -> {n_tr}, n_test {cfg.n_test} -> {n_te}")
+    return n_tr, n_te, note
+
+
 def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
     arch = unit.setting
-    tr, te = load_split(unit.dataset, classes=BINARY_CLASSES[unit.dataset], n=cfg.n_train,
-                        n_test=cfg.n_test, seed=unit.seed,
+    n_tr, n_te, note = sizes_for(cfg, unit.dataset)
+    tr, te = load_split(unit.dataset, classes="binary", n=n_tr, n_test=n_te, seed=unit.seed,
                         preprocess=Preprocess(center=cfg.center), data_dir=cfg.data_dir)
-    (X, T), red = span_coordinates(torch.as_tensor(tr.X), torch.as_tensor(te.X),
-                                   pad=cfg.n_train)
+    (X, T), red = span_coordinates(torch.as_tensor(tr.X), torch.as_tensor(te.X), pad=n_tr)
     y = torch.as_tensor(tr.pm1_labels(), dtype=X.dtype)
     yt = torch.as_tensor(te.pm1_labels(), dtype=X.dtype)
     s = attn_scale(X, cfg.attn_scale) if arch == "mlp_attn" else 1.0
@@ -183,6 +198,7 @@ def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
                            "influence_score": float(I.abs().sum(1).mean()),
                            "ntk_move": move, "final_loss": float(mse_loss(mod, Xin, y).detach())})
     return {"lr": tr_out.lr, "ridge_abs": lam, "attn_scale_s": s, "reduction": red,
+            "n_train": n_tr, "n_test": n_te, "size_note": note,
             "loss_curve": tr_out.losses[::every], "loss_curve_every": every,
             "checkpoints": ckpts, "landscape": dataclasses.asdict(land),
             "cond_max": max(conds),
@@ -250,7 +266,9 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
             "classes": "binary (data.BINARY_CLASSES)", "grid": cfg.grid,
             "grid_radius": cfg.grid_radius,
             "ci_method": "Student-t 95% over seeds (seed = data subsample, W and attack start)",
-            "findings": [], "disagreements": dis, "verdict": _verdict(finals)}
+            "findings": sorted({r["result"]["size_note"] for r in records
+                                if r["result"].get("size_note")}),
+            "disagreements": dis, "verdict": _verdict(finals)}
 
 
 def _verdict(finals: dict[str, Any]) -> dict[str, str]:

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from experiments import plots, stats
-from experiments.config import Common, verdict
+from experiments.config import Common, opt, verdict
 from experiments.runner import Unit
 from experiments.tables import fmt
 from linattn.data import Preprocess, load_dataset
@@ -51,12 +51,13 @@ class Config(Common):
     """``n`` rows of ``classes`` (data subsample fixed by ``data_seed``; the seeds vary only
     Q, K, V); hidden widths ``hs``; entries N(0, 1/d) (``std = None``)."""
 
-    n: int = 256
-    hs: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512, 1024)
-    classes: str = "10class"
-    data_seed: int = 0
-    center: bool = False
-    std: float | None = None
+    n: int = opt(256, 'rows of the subset (fixed by data_seed; the seeds vary only Q, K, V)')
+    hs: tuple[int, ...] = opt(
+        (8, 16, 32, 64, 128, 256, 512, 1024), 'hidden widths h of Q, K, V (d x h)')
+    classes: str = opt("10class", 'class setting of the subset')
+    data_seed: int = opt(0, 'seed of the data subsample')
+    center: bool = opt(False, 'centre the data by the training mean')
+    std: float | None = opt(None, 'standard deviation of the entries of Q, K, V (none: d^-1/2)')
 
     def __post_init__(self) -> None:
         super().__post_init__()

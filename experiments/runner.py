@@ -21,13 +21,15 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from pyverify.errors import ConfigError, DataError
 
 __all__ = [
+    "Computed",
+    "Executor",
     "Unit",
     "atomic_write_bytes",
     "atomic_write_json",
@@ -36,6 +38,7 @@ __all__ = [
     "ensure_writable_dir",
     "jsonable",
     "run_units",
+    "serial",
 ]
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
@@ -182,47 +185,77 @@ def _load_record(path: Path, unit: Unit, stamp: str) -> dict[str, Any] | None:
     return rec
 
 
+Computed = tuple[Unit, dict[str, Any], float]
+"""A finished unit: the unit, its result and its wall time in seconds."""
+Executor = Callable[[list[Unit]], Iterable[Computed]]
+"""Computes the given units (in any order, e.g. on a cluster) and yields them as they finish;
+see :mod:`experiments.executors`."""
+
+
+def serial(fn: Callable[[Unit], dict[str, Any]]) -> Executor:
+    """The in-process executor: ``fn(unit)`` for each unit, in order."""
+    def run(units: list[Unit]) -> Iterator[Computed]:
+        for unit in units:
+            t0 = time.perf_counter()
+            result = fn(unit)
+            yield unit, result, time.perf_counter() - t0
+
+    return run
+
+
 def run_units(
     run_dir: str | Path,
     units: Sequence[Unit],
-    fn: Callable[[Unit], dict[str, Any]],
+    fn: Callable[[Unit], dict[str, Any]] | None,
     *,
     config: Any = None,
     desc: str | None = None,
     progress: bool = True,
     on_computed: Callable[[Unit], None] | None = None,
+    executor: Executor | None = None,
 ) -> list[dict[str, Any]]:
     """Compute ``fn(unit)`` for every unit not already finished under ``run_dir``.
 
     Returns the list of records ``{"unit": ..., "config": <hash>, "result": ...}`` in the
     order of ``units``.  A stored record is reused only if its unit and the hash of
     ``config`` match, so a changed configuration recomputes.  Each new record is written
-    atomically as soon as it is computed; the wall time goes to ``timings.jsonl``.
-    ``on_computed`` is called after each newly computed unit (tests use it to interrupt).
+    atomically as soon as it is computed (by this process, whichever executor computed it),
+    so resuming works across executors; the wall time goes to ``timings.jsonl``.
+    ``executor`` (default: :func:`serial` of ``fn``) computes the missing units; the
+    progress bar counts finished units.  ``on_computed`` is called after each newly
+    computed unit (tests use it to interrupt).
     """
     run_dir = ensure_writable_dir(run_dir)
     keys = [u.key() for u in units]
     if len(set(keys)) != len(keys):
         raise ConfigError.for_arg("units", "must be distinct", len(keys) - len(set(keys)))
     stamp = config_hash(config)
-    records: list[dict[str, Any]] = []
-    iterator: Iterable[Unit] = units
+    done: dict[str, dict[str, Any]] = {}
+    for unit in units:
+        path = _unit_path(run_dir, unit)
+        rec = _load_record(path, unit, stamp) if path.exists() else None
+        if rec is not None:
+            done[unit.key()] = rec
+    pending = [u for u in units if u.key() not in done]
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(units, desc=desc or (units[0].experiment if units else ""), leave=False)
-    for unit in iterator:
-        path = _unit_path(run_dir, unit)
-        rec = _load_record(path, unit, stamp) if path.exists() else None
-        if rec is None:
-            t0 = time.perf_counter()
-            result = fn(unit)
-            seconds = time.perf_counter() - t0
+        bar = tqdm(total=len(units), initial=len(done), leave=False, unit="unit",
+                   desc=desc or (units[0].experiment if units else ""))
+    compute = executor if executor is not None else serial(fn)
+    try:
+        for unit, result, seconds in compute(pending) if pending else ():
             rec = jsonable({"unit": unit.as_dict(), "config": stamp, "result": result})
-            atomic_write_json(path, rec)
+            atomic_write_json(_unit_path(run_dir, unit), rec)
             with open(run_dir / "timings.jsonl", "a") as f:
                 f.write(json.dumps({"unit": unit.key(), "seconds": round(seconds, 4)}) + "\n")
+            done[unit.key()] = rec
+            if bar is not None:
+                bar.update(1)
             if on_computed is not None:
                 on_computed(unit)
-        records.append(rec)
-    return records
+    finally:
+        if bar is not None:
+            bar.close()
+    return [done[k] for k in keys]

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from experiments import plots
-from experiments.config import Common, verdict
+from experiments.config import Common, opt, verdict
 from experiments.runner import Unit
 from experiments.tables import fmt, table
 from pyverify.errors import ConfigError
@@ -53,6 +53,8 @@ VARIANTS = ("raw", "centred", "row-normalised", "drop-constant", "independent-pi
 PAPER = {"mnist": {"claim": "m ≫ 1e24", "log10_m": 24},
          "cifar10": {"claim": "m ≫ 1e29", "log10_m": 29},
          "digits": {"claim": "not in the paper", "log10_m": None}}
+NOT_IN_PAPER = {"claim": "not in the paper", "log10_m": None}
+"""The paper's figure for a dataset it does not discuss (digits, a user's data)."""
 FAR = 10
 """Orders of magnitude above the paper's figure at which a finite threshold is reported as
 not reproducing it (it still satisfies the paper's '>>')."""
@@ -72,15 +74,18 @@ class Config(Common):
     ``variant_max_n``: cap on n of the preprocessing variants (cost on CIFAR-10);
     ``max_seeds``: subsamples at the paper's n; ``cross_n``: images of the 50-digit check."""
 
-    paper_n: int = 1000
-    max_n: int | None = None
-    variant_max_n: int | None = 1000
-    max_seeds: int = 3
-    cross_n: int = 12
-    settings: tuple[str, ...] = ("binary", "5class", "10class")
-    variants: tuple[str, ...] = VARIANTS
-    variant_setting: str = "10class"
-    dps: int = 50
+    paper_n: int = opt(1000, "the paper's n (assumed; it is not stated)")
+    max_n: int | None = opt(None, "cap on the 'all rows' size (none: no cap)")
+    variant_max_n: int | None = opt(1000, 'cap on n of the preprocessing variants (none: no cap)')
+    max_seeds: int = opt(3, "subsamples at the paper's n")
+    cross_n: int = opt(12, 'images of the 50-digit cross-check')
+    settings: tuple[str, ...] = opt(("binary", "5class", "10class"), 'class settings of the table')
+    variants: tuple[str, ...] = opt(
+        VARIANTS,
+        'preprocessing variants (raw, centred, row-normalised,'
+        ' drop-constant, independent-pixels)')
+    variant_setting: str = opt("10class", 'class setting of the preprocessing variants')
+    dps: int = opt(50, 'decimal digits of the mpmath cross-check')
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -234,7 +239,7 @@ def _disagreements(rows: list[dict[str, Any]]) -> list[str]:
                        f"{r['n']} ({r['variant']}), below the paper's '{paper['claim']}'.")
     for r in rows:
         if r["variant"] != "raw" and not math.isinf(r["log10_width"]):
-            paper = PAPER[r["dataset"]]
+            paper = PAPER.get(r["dataset"], NOT_IN_PAPER)
             if paper["log10_m"] is not None and r["log10_width"] < paper["log10_m"]:
                 out.append(f"{r['dataset']}: with preprocessing '{r['variant']}' (n = {r['n']}, "
                            f"d = {r['d']}) log10 m = {fmt(r['log10_width'])}, below the "
@@ -264,7 +269,7 @@ def summarize(cfg: Config, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
                      **{k: v for k, v in res.items() if k != "spectrum"},
                      "log10_width": _f(res["log10_width"]),
                      "seeds": len(recs), "log10_width_min": min(widths),
-                     "log10_width_max": max(widths), "paper": PAPER[ds]["claim"]})
+                     "log10_width_max": max(widths), "paper": PAPER.get(ds, NOT_IN_PAPER)["claim"]})
         if classes == cfg.variant_setting and recs[0]["unit"]["seed"] == cfg.seeds[0]:
             cur = spectra.setdefault(ds, {})
             key = f"{variant}, n={res['n']}"

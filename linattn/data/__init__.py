@@ -7,6 +7,7 @@ described in :mod:`linattn.data.datasets`.  Submodules: ``idx`` (MNIST's IDX for
 downloads for users; never used by the tests), ``select`` (class settings, quotas, labels).
 """
 
+from linattn.data.arrays import load_arrays
 from linattn.data.datasets import (
     BINARY_CLASSES,
     CLASS_SETTINGS,
@@ -15,6 +16,7 @@ from linattn.data.datasets import (
     SPLITS,
     Dataset,
     Preprocess,
+    available_rows,
     dataset_available,
     default_data_dir,
     load_dataset,
@@ -32,8 +34,10 @@ __all__ = [
     "SPLITS",
     "Dataset",
     "Preprocess",
+    "available_rows",
     "dataset_available",
     "default_data_dir",
+    "load_arrays",
     "load_dataset",
     "load_split",
     "pm1_labels",

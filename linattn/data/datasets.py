@@ -33,15 +33,13 @@ fetches them with checksum verification (:mod:`linattn.data.download`).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from linattn.data import cifar, idx
-from linattn.data import download as fetch
+from linattn.data import arrays, cifar, idx
 from linattn.data.select import (
     CLASS_SETTINGS,
     pm1_labels,
@@ -49,6 +47,7 @@ from linattn.data.select import (
     resolve_class_ids,
     select_rows,
 )
+from linattn.data.sources import DIGITS_SPLIT_SEED, RawSplit, load_raw, load_user
 from pyverify.errors import ConfigError, DataError, InputError
 
 __all__ = [
@@ -59,6 +58,7 @@ __all__ = [
     "SPLITS",
     "Dataset",
     "Preprocess",
+    "available_rows",
     "dataset_available",
     "default_data_dir",
     "load_dataset",
@@ -71,7 +71,6 @@ __all__ = [
 DATASETS = ("digits", "mnist", "cifar10")
 SPLITS = ("train", "test")
 BINARY_CLASSES: dict[str, tuple[int, int]] = {"digits": (0, 1), "mnist": (0, 1), "cifar10": (0, 1)}
-DIGITS_SPLIT_SEED = 0
 _MAX_VALUE = {"digits": 16.0, "mnist": 255.0, "cifar10": 255.0}
 
 
@@ -94,9 +93,13 @@ class Preprocess:
                 raise ConfigError.for_arg(f"preprocess.{name}", "must be a bool",
                                           getattr(self, name))
 
-    def describe(self) -> str:
-        parts = ["pixels scaled to [0,1] (/255; /16 for digits)" if self.scale
-                 else "raw pixel values (no scaling)"]
+    def describe(self, name: str | None = None) -> str:
+        """In words; ``name`` a user dataset: its values are used as given (no scaling)."""
+        if name is not None and arrays.registered(name) is not None:
+            parts = ["values as given (user data; IDX pixels / 255)"]
+        else:
+            parts = ["pixels scaled to [0,1] (/255; /16 for digits)" if self.scale
+                     else "raw pixel values (no scaling)"]
         if self.center:
             parts.append("centred by the training mean of the selected classes")
         if self.row_normalize:
@@ -157,32 +160,24 @@ class Dataset:
         return pm1_labels(self.y, self.classes)
 
 
-@dataclass(frozen=True, eq=False)
-class _Raw:
-    X: np.ndarray  # (N, d), unscaled (uint8 or float64), read-only
-    y: np.ndarray  # (N,) int64, read-only
-    class_names: tuple[str, ...]
-    source: str
-    checksums: dict[str, str]
-    origin: np.ndarray | None = None  # row -> index in the source (digits: of the 1797)
-
-
-_CACHE: dict[tuple, _Raw] = {}
-_CACHE_MAX = 8
-
-
-# ----------------------------------------------------------------------------- validation
-
 def _check_name(name: str) -> str:
+    if isinstance(name, str) and arrays.registered(name) is not None:
+        return name
     if not isinstance(name, str) or name.lower() not in DATASETS:
-        raise ConfigError.for_arg("name", f"unknown dataset; must be one of {DATASETS}", name)
+        raise ConfigError.for_arg("name", f"unknown dataset; must be one of {DATASETS} or a "
+                                  "registered user dataset (--data)", name)
     return name.lower()
 
 
 def resolve_classes(name: str, classes: str | tuple[int, ...]) -> tuple[int, ...]:
     """``"binary"`` -> :data:`BINARY_CLASSES` ``[name]``, ``"5class"`` -> (0..4),
-    ``"10class"`` -> (0..9); an explicit tuple of distinct ids in 0..9 is returned as is."""
+    ``"10class"`` -> (0..9); an explicit tuple of distinct ids in 0..9 is returned as is.
+    For a user dataset: :func:`linattn.data.arrays.user_classes`."""
     name = _check_name(name)
+    source = arrays.registered(name)
+    if source is not None:
+        raw = load_user(source, "train")
+        return arrays.user_classes(source, classes, raw.labelled, len(raw.class_names))
     return resolve_class_ids(classes, BINARY_CLASSES[name])
 
 
@@ -219,105 +214,12 @@ def _root(data_dir: str | Path | None, download: bool) -> Path:
 
 # ----------------------------------------------------------------------------- readers
 
-def _missing(name: str, files: list[str], root: Path, folder: Path, url: str) -> DataError:
-    return DataError.for_arg(
-        "data_dir", f"{name} files missing: {', '.join(files)}", str(root),
-        hint=f"put them in {folder} (or pass download=True / --download to fetch them "
-        f"from {url})")
-
-
-def _cached(key: tuple, build) -> _Raw:
-    if key not in _CACHE:
-        raw = build()
-        raw.X.setflags(write=False)
-        raw.y.setflags(write=False)
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = raw
-    return _CACHE[key]
-
-
-def _stat_key(paths: list[Path]) -> tuple:
-    return tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
-
-
-def _load_digits(split: str) -> _Raw:
-    def build() -> _Raw:
-        from sklearn.datasets import load_digits
-
-        bunch = load_digits()
-        X = np.ascontiguousarray(bunch.data, dtype=np.float64)
-        y = np.asarray(bunch.target, dtype=np.int64)
-        perm = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(X.shape[0])
-        n_train = int(0.8 * X.shape[0])
-        rows = np.sort(perm[:n_train] if split == "train" else perm[n_train:])
-        sums = {"digits.data (1797x64 float64)": hashlib.sha256(X.tobytes()).hexdigest(),
-                "digits.target (1797 int64)": hashlib.sha256(y.tobytes()).hexdigest()}
-        src = (f"sklearn bundled digits, {split} = rows of default_rng({DIGITS_SPLIT_SEED})"
-               f".permutation(1797)[{':1437' if split == 'train' else '1437:'}]")
-        return _Raw(X[rows], y[rows], tuple(str(c) for c in range(10)), src, sums, rows)
-
-    return _cached(("digits", split), build)
-
-
-def _load_mnist(split: str, root: Path, download: bool) -> _Raw:
-    folder = idx.find_mnist_folder(root)
-    paths = [idx.mnist_file(folder, b) for b in idx.MNIST_FILES[split]]
-    if any(p is None for p in paths):
-        target = folder or root / "mnist"
-        missing = [b + ".gz" for b, p in zip(idx.MNIST_FILES[split], paths, strict=True)
-                   if p is None]
-        if not download:
-            raise _missing("MNIST", missing, root, target, fetch.MNIST_MIRRORS[0])
-        fetch.download_mnist(target, missing)
-        paths = [idx.mnist_file(target, b) for b in idx.MNIST_FILES[split]]
-    img, lab = paths  # both set now
-
-    def build() -> _Raw:
-        X, y = idx.read_image_label_pair(img, lab)
-        sums = {p.name: idx.sha256_of(p) for p in (img, lab)}
-        return _Raw(X, y, tuple(str(c) for c in range(10)), f"{img}; {lab}", sums)
-
-    return _cached(("mnist", split, *_stat_key([img, lab])), build)
-
-
-def _load_cifar(split: str, root: Path, download: bool) -> _Raw:
-    folder = cifar.find_cifar_folder(root)
-    train, test, meta = cifar.find_batches(folder) if folder else ([], None, None)
-    need = cifar.missing_files(split, train, test, meta)
-    if need:
-        if not download:
-            where = folder or root / "cifar10" / cifar.BATCH_DIR
-            raise _missing("CIFAR-10", need, root, where, fetch.CIFAR10_URL)
-        folder = fetch.download_cifar10(root / "cifar10")
-        train, test, meta = cifar.find_batches(folder)
-    files = [*(train if split == "train" else [test]), meta]
-    if any(f is None for f in files) or not files[:-1]:
-        raise DataError.for_arg("data_dir", "CIFAR-10 batches still missing after download",
-                                str(folder))
-
-    def build() -> _Raw:
-        return _Raw(*cifar.read_split(files[:-1], files[-1]))
-
-    return _cached(("cifar10", split, *_stat_key(files)), build)
-
-
-def _load_raw(name: str, split: str, root: Path, download: bool) -> _Raw:
-    if name == "digits":
-        return _load_digits(split)
-    if name == "mnist":
-        return _load_mnist(split, root, download)
-    return _load_cifar(split, root, download)
-
-
-# ----------------------------------------------------------------------------- selection
-
 def _train_mean(name: str, classes: tuple[int, ...], root: Path, download: bool,
-                scale: bool) -> tuple[np.ndarray, _Raw]:
-    raw = _load_raw(name, "train", root, download)
+                scale: bool) -> tuple[np.ndarray, RawSplit]:
+    raw = load_raw(name, "train", root, download)
     rows = select_rows(raw.y, classes, None, 0, f"{name}/train")
     mean = raw.X[rows].mean(axis=0, dtype=np.float64)  # no float64 copy of the whole split
-    return (mean / _MAX_VALUE[name] if scale else mean), raw
+    return (mean / _MAX_VALUE.get(name, 1.0) if scale else mean), raw
 
 
 # ----------------------------------------------------------------------------- public API
@@ -335,13 +237,14 @@ def load_dataset(name: str, *, split: str = "train", classes: str | tuple[int, .
     name = _check_name(name)
     cls = resolve_classes(name, classes)
     _check_options(split, n, seed, preprocess)
-    root = _root(data_dir, download) if (name != "digits" or data_dir is not None) else Path()
-    raw = _load_raw(name, split, root, download)
+    needs_root = name in ("mnist", "cifar10") or data_dir is not None
+    root = _root(data_dir, download) if needs_root else Path()
+    raw = load_raw(name, split, root, download)
     rows = select_rows(raw.y, cls, n, int(seed), f"{name}/{split}")
     X = raw.X[rows].astype(np.float64)
     origin = rows if raw.origin is None else raw.origin[rows]
     checksums, source = dict(raw.checksums), raw.source
-    if preprocess.scale:
+    if preprocess.scale and name in _MAX_VALUE:  # user data: as given (IDX already / 255)
         X /= _MAX_VALUE[name]
     mean = None
     if preprocess.center:
@@ -375,11 +278,24 @@ def load_split(name: str, *, classes: str | tuple[int, ...] = "10class", n: int 
     return train, load_dataset(name, split="test", n=n_test, **common)
 
 
+def available_rows(name: str, *, split: str = "train",
+                   classes: str | tuple[int, ...] = "10class",
+                   data_dir: str | Path | None = None) -> int:
+    """How many rows of ``classes`` the split holds (what ``load_dataset(n=...)`` can give):
+    a preset clamps its sizes to it, with a stated note."""
+    name = _check_name(name)
+    cls = resolve_classes(name, classes)
+    _check_options(split, None, 0, Preprocess())
+    needs_root = name in ("mnist", "cifar10") or data_dir is not None
+    raw = load_raw(name, split, _root(data_dir, False) if needs_root else Path(), False)
+    return int(np.isin(raw.y, cls).sum())
+
+
 def dataset_available(name: str, data_dir: str | Path | None) -> bool:
     """Whether ``load_dataset(name, data_dir=data_dir)`` finds both splits without a
     download (digits: always)."""
     name = _check_name(name)
-    if name == "digits":
+    if name == "digits" or arrays.registered(name) is not None:
         return True
     root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     if not root.is_dir():

@@ -16,33 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from main_job import ROOT, SMOKE, TIMEOUT
+from main_job import run_main_job as _run
 
 import experiments.__main__ as main_mod
 from experiments import registry, report
 from experiments.tables import table_cells_not_in
-
-ROOT = Path(__file__).resolve().parents[2]
-SMOKE = ["--smoke", "--run-id", "X", "--no-progress"]
-TIMEOUT = 240
-
-
-def _run(results: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
-    p = subprocess.run([sys.executable, "-m", "experiments", *SMOKE, "--results",
-                        str(results), *extra], cwd=ROOT, capture_output=True, text=True,
-                       timeout=TIMEOUT)
-    if check:
-        assert p.returncode in (0, 1), p.stderr[-3000:]
-    return p
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory) -> Path:
-    """One uninterrupted smoke run of the whole job; returns its run folder."""
-    results = tmp_path_factory.mktemp("uninterrupted")
-    p = _run(results)
-    run = results / "X"
-    assert (run / "report.md").is_file(), p.stderr[-3000:]
-    return run
 
 
 def test_smoke_run_writes_every_file(smoke_run):

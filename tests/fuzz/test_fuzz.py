@@ -84,6 +84,8 @@ SKIP = {
     "load_dataset": "reads files; the IDX/CIFAR parsers are fuzzed on bytes instead",
     "load_split": "reads files; the IDX/CIFAR parsers are fuzzed on bytes instead",
     "dataset_available": "looks at the file system only",
+    "available_rows": "reads the dataset's files (tested in tests/linattn/data)",
+    "load_arrays": "reads a user's files; good and corrupt files in test_arrays.py",
     "default_data_dir": "no arguments (environment only)",
 }
 
