@@ -32,7 +32,7 @@ from typing import Any
 from experiments import report
 from experiments.config import check_module, make_config
 from experiments.driver import base_parser, cli_main, common_from_args, dask_run, run_experiment
-from experiments.options import parse_overrides
+from experiments.options import parse_overrides, specific_fields
 from experiments.registry import ORDER, load_module
 from experiments.runner import atomic_write_bytes, config_hash, ensure_writable_dir, jsonable
 from pyverify.errors import ConfigError
@@ -42,9 +42,22 @@ __all__ = ["describe_data", "main", "reproduce_command"]
 PROG = "python -m experiments"
 
 
+def _fields_epilog() -> str:
+    """Every experiment's Config fields, for --set (their help: python -m experiments.<name>
+    --help)."""
+    lines = ["Config fields settable with --set EXPERIMENT.FIELD=VALUE or --config:"]
+    for name in ORDER:
+        mod = load_module(name)[0]
+        if mod is not None:
+            lines.append(f"  {name}: " + ", ".join(f.name for f in specific_fields(mod)))
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = base_parser(PROG, "Run every experiment of linattn and write results/<run-id>/ "
                           "(report.md, results.json, manifest.json, figures).")
+    p.epilog = _fields_epilog()
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("--only", default=None,
                    help=f"comma-separated subset of the experiments: {','.join(ORDER)}")
     p.add_argument("--set", action="append", default=None, metavar="EXPERIMENT.FIELD=VALUE",
