@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from pyverify.errors import InputError, NumericalError
+from pyverify.matrix import check_real_dtype
 
 __all__ = [
     "as_matrix",
@@ -101,16 +102,6 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def _check_np_dtype(a: np.ndarray, name: str) -> None:
-    kind = a.dtype.kind
-    if kind == "b":
-        raise InputError.for_arg(name, "must be numeric, not bool", str(a.dtype))
-    if kind == "c":
-        raise InputError.for_arg(name, "must be real, not complex", str(a.dtype))
-    if kind not in "iuf":
-        raise InputError.for_arg(name, "must have a real numeric dtype", str(a.dtype))
-
-
 def _to_tensor(x: Any, name: str) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         if x.dtype == torch.bool:
@@ -124,7 +115,7 @@ def _to_tensor(x: Any, name: str) -> torch.Tensor:
         a = np.asarray(x)
     except (ValueError, TypeError) as exc:  # ragged nested lists
         raise InputError.for_arg(name, "must be a rectangular numeric array", str(exc)) from exc
-    _check_np_dtype(a, name)
+    check_real_dtype(a.dtype, name)
     if a.dtype.kind in "iu" or a.dtype == np.float16:
         a = a.astype(np.float64)
     return torch.from_numpy(np.ascontiguousarray(a))

@@ -47,6 +47,7 @@ __all__ = [
     "as_mp_matrix",
     "as_scaled_int",
     "check_dps",
+    "check_real_dtype",
 ]
 
 _Entry = Fraction | sympy.Expr
@@ -114,13 +115,7 @@ def _raw_rows(X: Any, name: str) -> list[list[Any]]:
         if arr.size == 0:
             raise InputError.for_arg(name, "must be non-empty (no zero-size dimension)",
                                      arr.shape)
-        kind = arr.dtype.kind
-        if kind == "b":
-            raise InputError.for_arg(name, "must be numeric, not boolean", str(arr.dtype))
-        if kind == "c":
-            raise InputError.for_arg(name, "must be real, not complex", str(arr.dtype))
-        if kind not in "iufO":
-            raise InputError.for_arg(name, "must be numeric", str(arr.dtype))
+        check_real_dtype(arr.dtype, name, allow_object=True)
         return [list(row) for row in arr]  # keeps numpy scalars (float32/longdouble exact)
     if len(X) == 0:
         raise InputError.for_arg(name, "must be non-empty (no zero-size dimension)", "0 rows")
@@ -287,6 +282,19 @@ def as_exact_vector(v: Any, name: str = "y", *, length: int | None = None,
         x = as_exact_scalar(e, name, where=f"entry [{i}]", allow_symbols=allow_symbols)
         out.append(sympy.Rational(x.numerator, x.denominator) if isinstance(x, Fraction) else x)
     return sympy.Matrix(out)
+
+
+def check_real_dtype(dtype: Any, name: str, *, allow_object: bool = False) -> None:
+    """InputError naming ``name`` unless the numpy ``dtype`` is real numeric (integer or
+    float; object arrays of exact numbers too when ``allow_object``): bool, complex,
+    strings and bytes are refused.  Shared by the exact layer and :mod:`linattn.validate`."""
+    kind = np.dtype(dtype).kind
+    if kind == "b":
+        raise InputError.for_arg(name, "must be numeric, not boolean", str(dtype))
+    if kind == "c":
+        raise InputError.for_arg(name, "must be real, not complex", str(dtype))
+    if kind not in ("iufO" if allow_object else "iuf"):
+        raise InputError.for_arg(name, "must be numeric (a real numeric dtype)", str(dtype))
 
 
 def check_dps(dps: Any) -> int:
