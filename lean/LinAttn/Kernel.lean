@@ -25,7 +25,6 @@ namespace LinAttn
 
 universe u
 
-
 open Matrix
 
 variable {R : Type u} [Lean.Grind.CommSemiring R] {n d : Nat}

@@ -19,7 +19,7 @@ perturbed.  Its printed form uses `‖G x_j‖₁`, which does not type-check (`
 Here `C` is fixed: `x` is a new query, not a training row (a perturbed training row changes
 `C`; that case is `LinAttn.Perturb`).  Also proved:
 
-* `bilinKernel_covariance_row`: on training rows the kernel is Theorem 4.1's,
+* `bilinKernel_covariance_eq_gram_cube`: on training rows the kernel is Theorem 4.1's,
   `K(x_i, x_j) = (G · G · G) i j`;
 * `sensitivity_bound_attained`: the bound is tight, with equality at `δ = ε · sign(v)`.
 
@@ -88,7 +88,7 @@ theorem kernel_difference (X : Matrix n d R) (x δ y : Fin d → R) :
 Proposition 4.5 and Theorem 4.1): with `C = Xᵀ X` and the rows `x_i = X i`,
 `K(x_i, x_j) = (C x_i)ᵀ (C x_j) = (G · G · G) i j`, since `C x_i` is row `i` of
 `X C = G X`. -/
-theorem bilinKernel_covariance_row (X : Matrix n d R) (i j : Fin n) :
+theorem bilinKernel_covariance_eq_gram_cube (X : Matrix n d R) (i j : Fin n) :
     bilinKernel (covariance X) (X i) (X j) = mul (mul (gram X) (gram X)) (gram X) i j := by
   have hrow : ∀ k, mulVec (covariance X) (X k) = mul X (covariance X) k := by
     intro k; funext a

@@ -293,7 +293,7 @@ example : ∀ {n d : Nat} (X : Matrix n d Rat) (x δ y : Fin d → Rat) {ε : Ra
 
 example : ∀ {R : Type u} [CommRing R] {n d : Nat} (X : Matrix n d R) (i j : Fin n), bilinKernel
     (covariance X) (X i) (X j) = mul (mul (gram X) (gram X)) (gram X) i j :=
-  @LinAttn.bilinKernel_covariance_row
+  @LinAttn.bilinKernel_covariance_eq_gram_cube
 
 example : ∀ {R : Type u} [CommRing R] {n d : Nat} (X : Matrix n d R) (i : Fin n) (p : Fin d → R),
     covariance (updateRow X i p) = fun a b => covariance X a b - X i a * X i b + p a * p b :=

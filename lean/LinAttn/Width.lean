@@ -78,7 +78,7 @@ theorem widthBound_gram_cube {N d : Nat} (X : Matrix N d F) {Q Q' : Matrix N N F
     (hK : IsOrthDecomp (Matrix.mul (Matrix.mul (gram X) (gram X)) (gram X)) Q' ev') (n L : F) :
     (kappa (List.ofFn ev')).map (fun κ => widthBound κ n L) =
       (kappa (List.ofFn ev)).map (fun κ => κ ^ 6 * n * L) := by
-  rw [kappa_gram_cube_eq_pow_three X hG hK]
+  rw [kappa_cube_eq_pow_three hG hK]
   cases kappa (List.ofFn ev) with
   | none => rfl
   | some κ => simp only [Option.map_some, widthBound]; congr 1; grind
