@@ -12,7 +12,7 @@ ring with `OrderedRing`, a linear order `Std.IsLinearOrder` and a lawful `<`.
 * `maxR`, `minR`, `absR`, `signR`: max, min, absolute value and sign by classical decision;
 * `pow_three_lt_pow_three`, `pow_three_le_pow_three_iff`, `pow_three_pos_iff`: `x ↦ x³` is
   strictly increasing on the whole ring (not only on positives), so it commutes with max,
-  min and sorting;
+  min and sorting (`LinAttn.Kappa`);
 * `sumFin_nonneg`, `sumFin_sq_nonneg`, `sumFin_sq_eq_zero_iff`: sums of squares are `≥ 0`
   and vanish only when every term does;
 * `absR_nonneg`, `absR_add_le`, `absR_sumFin_le`, `sumFin_le_sumFin`, `mul_signR`: the
@@ -151,20 +151,6 @@ theorem pow_three_pos_iff {a : R} : 0 < a ^ 3 ↔ 0 < a := by
   have e : (0 : R) ^ 3 = 0 := by grind
   rw [e] at h
   grind
-
-/-- Cubing commutes with `max`. -/
-theorem maxR_pow_three (a b : R) : maxR (a ^ 3) (b ^ 3) = maxR a b ^ 3 := by
-  unfold maxR
-  by_cases h : a ≤ b
-  · rw [if_pos h, if_pos (pow_three_le_pow_three_iff.2 h)]
-  · rw [if_neg h, if_neg (fun h' => h (pow_three_le_pow_three_iff.1 h'))]
-
-/-- Cubing commutes with `min`. -/
-theorem minR_pow_three (a b : R) : minR (a ^ 3) (b ^ 3) = minR a b ^ 3 := by
-  unfold minR
-  by_cases h : a ≤ b
-  · rw [if_pos h, if_pos (pow_three_le_pow_three_iff.2 h)]
-  · rw [if_neg h, if_neg (fun h' => h (pow_three_le_pow_three_iff.1 h'))]
 
 theorem absR_nonneg (a : R) : 0 ≤ absR a := by
   unfold absR; split <;> grind

@@ -34,8 +34,8 @@ def wasm_unsupported_reason() -> str:
     return ""
 
 
-def _fail(route: str, reason: str, **kw: object) -> LeanReport:
-    return LeanReport(ok=False, route=route, reason=reason, **kw)  # type: ignore[arg-type]
+def _fail(route: str, reason: str) -> LeanReport:
+    return LeanReport(ok=False, route=route, reason=reason)
 
 
 def check(
