@@ -1,24 +1,30 @@
 module
 
-public import LinAttn.Defs
+public import LinAttn.Kappa
+public import LinAttn.Spectral
+public import LinAttn.PSD
 
 /-!
-# Theorem 4.7: the condition number is cubed
+# Theorem 4.7 at matrix level: `κ(G³) = κ(G)³`
 
-The eigenvalues of the kernel `K = G³` are the cubes of those of `G` (`LinAttn.Spectral`).
-Theorem 4.7 of arXiv 2603.13085 states `κ(K) = κ(G)³`, where `κ = λ_max / λ_min` is the
-2-norm condition number, and the same for `κ_d`, the ratio over the top `r = min(n, d)`
-eigenvalues.
+Theorem 4.7 of arXiv 2603.13085 states that the kernel `K = G³` of linearized attention has
+condition number `κ(K) = κ(G)³`, and the same for `κ_d`, the ratio over the top
+`r = min(n, d)` eigenvalues.  Here κ is computed on the spectrum of the matrix as given by a
+square orthogonal decomposition `A = Q · diagonal λ · Qᵀ` (`IsOrthDecomp`, `Qᵀ Q = Q Qᵀ = I`):
+`kappa (List.ofFn λ)`.
 
-Main statements, over any linearly ordered field in the sense of core's `Lean.Grind`
-classes, and instantiated for `Rat`:
+Main statements (linearly ordered field, core `Lean.Grind` classes):
 
-* `LinAttn.cube_lt_cube`: cubing is strictly monotone on positives;
-* `LinAttn.cond_pow_three`: `κ(λ³) = κ(λ)³` for a nonempty list of positive values;
-* `LinAttn.sortDesc_map_cube`, `LinAttn.topR_map_cube`: cubing commutes with sorting and
-  with taking the top `r` values;
-* `LinAttn.cond_top_pow_three`: `κ_r(λ³) = κ_r(λ)³` (the truncated version, `κ_d`);
-* `LinAttn.cond_pow_three_rat`, `LinAttn.cond_top_pow_three_rat`: the same over `Rat`.
+* `gram_eigenvalue_eq_sum_sq`, `gram_eigenvalue_nonneg` (item (a)): for `G = X Xᵀ`,
+  `λ_i = ‖Xᵀ q_i‖² ≥ 0`, derived, not assumed;
+* `kappa_ofFn_congr`: κ does not depend on the decomposition chosen (it is a function of the
+  matrix: its entries are the eigenvalues, `mem_ofFn_iff_hasEigenvalue`);
+* `kappa_cube_eq_pow_three`, `kappa_gram_cube_eq_pow_three` (item (d), the manifest's
+  Theorem 4.7): for any decompositions of `G` and of `G³`, `κ(G³) = κ(G)³`;
+* `kappa_gram_eq_none_iff`: for `G = X Xᵀ`, `κ(G)` is `none` (infinite) exactly when some
+  eigenvalue is `0` (never because of a negative one);
+* `kappaTop_gram_cube_eq_pow_three`: `κ_r(G³) = κ_r(G)³` on the cubed decomposition of
+  `G³` (item (b)), zeros of the spectrum included.
 -/
 
 public section
@@ -27,250 +33,122 @@ namespace LinAttn
 
 universe u
 
-open Lean.Grind
+open Lean.Grind Matrix
 
-section Lists
+/-- `(List.ofFn g).map f = List.ofFn (f ∘ g)`. -/
+theorem map_ofFn {α β : Type u} {n : Nat} (f : α → β) (g : Fin n → α) :
+    (List.ofFn g).map f = List.ofFn (fun i => f (g i)) := by
+  induction n with
+  | zero => rfl
+  | succ n ih => rw [List.ofFn_succ, List.ofFn_succ, List.map_cons, ih]
 
-variable {F : Type u} [LE F]
+section Semiring
 
-theorem lmaxAux_mem (a : F) (l : List F) : lmaxAux a l ∈ a :: l := by
-  induction l generalizing a with
-  | nil => simp [lmaxAux]
-  | cons b l ih =>
-    simp only [lmaxAux, maxR]
-    split
-    · have := ih b; simp_all
-    · simp
+variable {R : Type u} [CommSemiring R] {n d : Nat}
 
-theorem lminAux_mem (a : F) (l : List F) : lminAux a l ∈ a :: l := by
-  induction l generalizing a with
-  | nil => simp [lminAux]
-  | cons b l ih =>
-    simp only [lminAux, minR]
-    split
-    · simp
-    · have := ih b; simp_all
+/-- **Theorem 4.7 at matrix level, item (a)**, identity (arXiv 2603.13085): for
+`G = X Xᵀ = Q · diagonal λ · Qᵀ` with `Qᵀ Q = I`, the eigenvalue is the squared norm
+`λ_i = ‖Xᵀ q_i‖² = ∑_a (Xᵀ q_i)_a²` (`λ_i = q_iᵀ G q_i`).  `Q Qᵀ = I` is not needed. -/
+theorem gram_eigenvalue_eq_sum_sq (X : Matrix n d R) {Q : Matrix n n R} {ev : Fin n → R}
+    (hQ : mul (transpose Q) Q = one n) (hG : gram X = mul (mul Q (diagonal ev)) (transpose Q))
+    (i : Fin n) : ev i = sumFin d (fun a => mulVec (transpose X) (col Q i) a ^ 2) := by
+  have h1 : dot (col Q i) (col Q i) = 1 := by
+    rw [dot_col_col, hQ]; simp [one, diagonal]
+  have h2 : mulVec (gram X) (col Q i) = fun k => ev i * col Q i k := mulVec_col_eq hQ hG i
+  calc ev i = ev i * dot (col Q i) (col Q i) := by rw [h1]; grind
+    _ = dot (col Q i) (fun k => ev i * col Q i k) := by rw [dot_smul_right]
+    _ = dot (col Q i) (mulVec (gram X) (col Q i)) := by rw [h2]
+    _ = sumFin d (fun a => mulVec (transpose X) (col Q i) a ^ 2) := dot_gram_eq_sum_sq X _
 
-theorem lmin_mem [Semiring F] {l : List F} (hl : l ≠ []) : lmin l ∈ l := by
-  cases l with
-  | nil => exact absurd rfl hl
-  | cons a l => exact lminAux_mem a l
+end Semiring
 
-theorem mem_insDesc {x y : F} {l : List F} (hy : y ∈ insDesc x l) : y = x ∨ y ∈ l := by
-  induction l with
-  | nil => simp_all [insDesc]
-  | cons z l ih =>
-    simp only [insDesc] at hy
-    split at hy
-    · simp_all
-    · simp only [List.mem_cons] at hy
-      rcases hy with hy | hy
-      · simp [hy]
-      · rcases ih hy with h | h <;> simp [h]
-
-theorem mem_sortDesc {y : F} {l : List F} (hy : y ∈ sortDesc l) : y ∈ l := by
-  induction l with
-  | nil => simp_all [sortDesc]
-  | cons x l ih =>
-    simp only [sortDesc] at hy
-    rcases mem_insDesc hy with h | h
-    · simp [h]
-    · simp [ih h]
-
-theorem length_insDesc (x : F) (l : List F) : (insDesc x l).length = l.length + 1 := by
-  induction l with
-  | nil => rfl
-  | cons y l ih =>
-    simp only [insDesc]
-    split
-    · simp
-    · simp [ih]
-
-theorem length_sortDesc (l : List F) : (sortDesc l).length = l.length := by
-  induction l with
-  | nil => rfl
-  | cons x l ih => simp [sortDesc, length_insDesc, ih]
-
-theorem map_take' {α β : Type u} (f : α → β) (r : Nat) (l : List α) :
-    (l.take r).map f = (l.map f).take r := by
-  induction l generalizing r with
-  | nil => cases r <;> rfl
-  | cons a l ih =>
-    cases r with
-    | zero => rfl
-    | succ r => simp [ih]
-
-theorem mem_of_mem_take' {α : Type u} {x : α} {r : Nat} {l : List α} (hx : x ∈ l.take r) :
-    x ∈ l := by
-  induction l generalizing r with
-  | nil => cases r <;> simp_all
-  | cons a l ih =>
-    cases r with
-    | zero => simp_all
-    | succ r =>
-      simp only [List.take_succ_cons, List.mem_cons] at hx
-      rcases hx with hx | hx
-      · simp [hx]
-      · simp [ih hx]
-
-theorem topR_ne_nil {r : Nat} {l : List F} (hr : 0 < r) (hl : l ≠ []) : topR r l ≠ [] := by
-  unfold topR
-  have hlen : (sortDesc l).length ≠ 0 := by
-    rw [length_sortDesc]; intro h; exact hl (List.eq_nil_of_length_eq_zero h)
-  cases hs : sortDesc l with
-  | nil => rw [hs] at hlen; exact absurd rfl hlen
-  | cons a t =>
-    cases r with
-    | zero => exact absurd hr (Nat.lt_irrefl 0)
-    | succ r => simp
-
-end Lists
+section Field
 
 variable {F : Type u} [Field F] [LE F] [LT F] [Std.LawfulOrderLT F] [Std.IsLinearOrder F]
-  [OrderedRing F]
+  [OrderedRing F] {n d : Nat}
 
-/-- Cubing is strictly monotone on positives: `0 < a < b → a³ < b³` (the order fact behind
-Theorem 4.7 of arXiv 2603.13085). -/
-theorem cube_lt_cube {a b : F} (ha : 0 < a) (hab : a < b) : a ^ 3 < b ^ 3 := by
-  have hb : 0 < b := by grind
-  have haa : 0 < a * a := OrderedRing.mul_pos ha ha
-  have h1 : a * a * a < a * a * b := OrderedRing.mul_lt_mul_of_pos_left hab haa
-  have h2 : a * a * b < a * b * b :=
-    OrderedRing.mul_lt_mul_of_pos_right (OrderedRing.mul_lt_mul_of_pos_left hab ha) hb
-  have h3 : a * b * b < b * b * b :=
-    OrderedRing.mul_lt_mul_of_pos_right (OrderedRing.mul_lt_mul_of_pos_right hab hb) hb
-  grind
+/-- **Theorem 4.7 at matrix level, item (a)** (arXiv 2603.13085): the eigenvalues of
+`G = X Xᵀ = Q · diagonal λ · Qᵀ` (`Qᵀ Q = I`) are nonnegative, `λ_i = ‖Xᵀ q_i‖² ≥ 0`. -/
+theorem gram_eigenvalue_nonneg (X : Matrix n d F) {Q : Matrix n n F} {ev : Fin n → F}
+    (hQ : mul (transpose Q) Q = one n) (hG : gram X = mul (mul Q (diagonal ev)) (transpose Q))
+    (i : Fin n) : 0 ≤ ev i := by
+  rw [gram_eigenvalue_eq_sum_sq X hQ hG i]; exact sumFin_sq_nonneg _
 
-/-- On positives, `a³ ≤ b³ ↔ a ≤ b`. -/
-theorem cube_le_cube_iff {a b : F} (ha : 0 < a) (hb : 0 < b) : a ^ 3 ≤ b ^ 3 ↔ a ≤ b := by
+/-- κ is a function of the matrix (Theorem 4.7 of arXiv 2603.13085): two square orthogonal
+decompositions of the same `A` have the same eigenvalue set, hence the same `κ`. -/
+theorem kappa_ofFn_congr {A Q Q' : Matrix n n F} {ev ev' : Fin n → F} (h : IsOrthDecomp A Q ev)
+    (h' : IsOrthDecomp A Q' ev') : kappa (List.ofFn ev') = kappa (List.ofFn ev) :=
+  kappa_congr (fun μ => by rw [mem_ofFn_iff_hasEigenvalue h', mem_ofFn_iff_hasEigenvalue h])
+
+/-- **Theorem 4.7 at matrix level, item (d)**, for any orthogonally diagonalised matrix
+(arXiv 2603.13085): if `A = Q · diagonal λ · Qᵀ` and `A · A · A = Q' · diagonal μ · Q'ᵀ`
+(square orthogonal `Q`, `Q'`, any decompositions), then `κ(μ) = κ(λ)³`.  The spectrum of
+`A³` is exactly the set of cubes `λ_i³` (`hasEigenvalue_cube_iff`), and κ depends only on
+that set. -/
+theorem kappa_cube_eq_pow_three {A Q Q' : Matrix n n F} {ev ev' : Fin n → F}
+    (hA : IsOrthDecomp A Q ev) (hK : IsOrthDecomp (mul (mul A A) A) Q' ev') :
+    kappa (List.ofFn ev') = (kappa (List.ofFn ev)).map (· ^ 3) := by
+  rw [← kappa_map_pow_three]
+  apply kappa_congr
+  intro μ
+  rw [mem_ofFn_iff_hasEigenvalue hK, hasEigenvalue_cube_iff hA, List.mem_map]
   constructor
-  · intro h
-    by_cases hab : a ≤ b
-    · exact hab
-    · have hba : b < a := by grind
-      have := cube_lt_cube hb hba
-      grind
-  · intro h
-    by_cases hab : a = b
-    · subst hab; grind
-    · have hlt : a < b := by grind
-      have := cube_lt_cube ha hlt
-      grind
+  · rintro ⟨i, rfl⟩; exact ⟨ev i, List.mem_ofFn.2 ⟨i, rfl⟩, rfl⟩
+  · rintro ⟨x, hx, rfl⟩
+    obtain ⟨i, rfl⟩ := List.mem_ofFn.1 hx
+    exact ⟨i, rfl⟩
 
-theorem maxR_cube {a b : F} (ha : 0 < a) (hb : 0 < b) :
-    maxR (a ^ 3) (b ^ 3) = (maxR a b) ^ 3 := by
-  unfold maxR
-  by_cases h : a ≤ b
-  · rw [if_pos h, if_pos ((cube_le_cube_iff ha hb).2 h)]
-  · rw [if_neg h, if_neg (fun h' => h ((cube_le_cube_iff ha hb).1 h'))]
-
-theorem minR_cube {a b : F} (ha : 0 < a) (hb : 0 < b) :
-    minR (a ^ 3) (b ^ 3) = (minR a b) ^ 3 := by
-  unfold minR
-  by_cases h : a ≤ b
-  · rw [if_pos h, if_pos ((cube_le_cube_iff ha hb).2 h)]
-  · rw [if_neg h, if_neg (fun h' => h ((cube_le_cube_iff ha hb).1 h'))]
-
-theorem lmaxAux_map_cube (a : F) (l : List F) (h : ∀ x ∈ a :: l, 0 < x) :
-    lmaxAux (a ^ 3) (l.map (· ^ 3)) = (lmaxAux a l) ^ 3 := by
-  induction l generalizing a with
-  | nil => rfl
-  | cons b l ih =>
-    simp only [List.map_cons, lmaxAux]
-    rw [ih b (fun x hx => h x (List.mem_cons_of_mem a hx))]
-    exact maxR_cube (h a (List.mem_cons_self ..))
-      (h _ (List.mem_cons_of_mem a (lmaxAux_mem b l)))
-
-theorem lminAux_map_cube (a : F) (l : List F) (h : ∀ x ∈ a :: l, 0 < x) :
-    lminAux (a ^ 3) (l.map (· ^ 3)) = (lminAux a l) ^ 3 := by
-  induction l generalizing a with
-  | nil => rfl
-  | cons b l ih =>
-    simp only [List.map_cons, lminAux]
-    rw [ih b (fun x hx => h x (List.mem_cons_of_mem a hx))]
-    exact minR_cube (h a (List.mem_cons_self ..))
-      (h _ (List.mem_cons_of_mem a (lminAux_mem b l)))
-
-/-- The largest cubed value is the cube of the largest value (positive entries). -/
-theorem lmax_map_cube (l : List F) (h : ∀ x ∈ l, 0 < x) :
-    lmax (l.map (· ^ 3)) = (lmax l) ^ 3 := by
-  cases l with
-  | nil => simp only [List.map_nil, lmax]; grind
-  | cons a l => exact lmaxAux_map_cube a l h
-
-/-- The smallest cubed value is the cube of the smallest value (positive entries). -/
-theorem lmin_map_cube (l : List F) (h : ∀ x ∈ l, 0 < x) :
-    lmin (l.map (· ^ 3)) = (lmin l) ^ 3 := by
-  cases l with
-  | nil => simp only [List.map_nil, lmin]; grind
-  | cons a l => exact lminAux_map_cube a l h
-
-/-- **Theorem 4.7 (condition-number amplification)** of arXiv 2603.13085: for a nonempty
-list of positive eigenvalues `λ`, `κ(λ³) = κ(λ)³` with `κ = max / min` (the 2-norm
-condition number of a positive definite matrix; the eigenvalues of `G³` are the `λ³` by
-`LinAttn.spectral_cube`).  Mirrors `pyverify.spectrum.cond` and
+/-- **Theorem 4.7 (condition-number amplification) at matrix level** of arXiv 2603.13085:
+for `G = X Xᵀ` with a square orthogonal decomposition `G = Q · diagonal λ · Qᵀ` and any
+square orthogonal decomposition `G³ = G · G · G = Q' · diagonal μ · Q'ᵀ`,
+`κ(G³) = κ(G)³`, where `κ` of a matrix is `kappa` of its eigenvalues (`some (λ_max / λ_min)`
+when `λ_min > 0`, `none` otherwise).  The Gram structure is not used by this identity (see
+`kappa_cube_eq_pow_three`); it makes the eigenvalues `≥ 0` (`gram_eigenvalue_nonneg`), so
+`none` means a singular `G` (κ = ∞, `kappa_gram_eq_none_iff`).  Mirrors
 `pyverify.spectrum.check_cond_cubed`. -/
-theorem cond_pow_three (l : List F) (hl : l ≠ []) (h : ∀ x ∈ l, 0 < x) :
-    kappa (l.map (· ^ 3)) = (kappa l) ^ 3 := by
-  unfold kappa
-  rw [lmax_map_cube l h, lmin_map_cube l h]
-  have hmin : 0 < lmin l := h _ (lmin_mem hl)
-  have hne : lmin l ≠ 0 := by grind
-  grind
+theorem kappa_gram_cube_eq_pow_three (X : Matrix n d F) {Q Q' : Matrix n n F}
+    {ev ev' : Fin n → F} (hG : IsOrthDecomp (gram X) Q ev)
+    (hK : IsOrthDecomp (mul (mul (gram X) (gram X)) (gram X)) Q' ev') :
+    kappa (List.ofFn ev') = (kappa (List.ofFn ev)).map (· ^ 3) :=
+  kappa_cube_eq_pow_three hG hK
 
-/-- Inserting commutes with cubing (positive entries). -/
-theorem insDesc_map_cube (x : F) (l : List F) (hx : 0 < x) (h : ∀ y ∈ l, 0 < y) :
-    (insDesc x l).map (· ^ 3) = insDesc (x ^ 3) (l.map (· ^ 3)) := by
-  induction l with
-  | nil => rfl
-  | cons y l ih =>
-    have hy : 0 < y := h y (List.mem_cons_self ..)
-    simp only [insDesc, List.map_cons]
-    by_cases hyx : y ≤ x
-    · rw [if_pos hyx, if_pos ((cube_le_cube_iff hy hx).2 hyx)]
-      rfl
-    · rw [if_neg hyx, if_neg (fun h' => hyx ((cube_le_cube_iff hy hx).1 h'))]
-      rw [List.map_cons, ih (fun z hz => h z (List.mem_cons_of_mem y hz))]
+/-- Theorem 4.7 of arXiv 2603.13085, what `none` means: for
+`G = X Xᵀ = Q · diagonal λ · Qᵀ` (`Qᵀ Q = I`, `n ≥ 1`), `κ(G)` is `none` exactly when
+`G` has a zero eigenvalue (is singular): the eigenvalues are `≥ 0`, so no negative one can
+make it undefined. -/
+theorem kappa_gram_eq_none_iff (X : Matrix n d F) {Q : Matrix n n F} {ev : Fin n → F}
+    (hn : 0 < n) (hQ : mul (transpose Q) Q = one n)
+    (hG : gram X = mul (mul Q (diagonal ev)) (transpose Q)) :
+    kappa (List.ofFn ev) = none ↔ ∃ i, ev i = 0 := by
+  have hne : List.ofFn ev ≠ [] := by
+    intro h
+    have : ev ⟨0, hn⟩ ∈ List.ofFn ev := List.mem_ofFn.2 ⟨⟨0, hn⟩, rfl⟩
+    rw [h] at this
+    simp at this
+  rw [kappa_eq_none_iff_exists hne]
+  constructor
+  · rintro ⟨x, hx, hle⟩
+    obtain ⟨i, rfl⟩ := List.mem_ofFn.1 hx
+    have := gram_eigenvalue_nonneg X hQ hG i
+    exact ⟨i, by grind⟩
+  · rintro ⟨i, hi⟩
+    exact ⟨ev i, List.mem_ofFn.2 ⟨i, rfl⟩, by grind⟩
 
-/-- Sorting commutes with cubing, since cubing is strictly monotone on positives (so the
-ordering of the eigenvalues of `G³` is that of `G`; Theorem 4.7 of arXiv 2603.13085). -/
-theorem sortDesc_map_cube (l : List F) (h : ∀ y ∈ l, 0 < y) :
-    (sortDesc l).map (· ^ 3) = sortDesc (l.map (· ^ 3)) := by
-  induction l with
-  | nil => rfl
-  | cons x l ih =>
-    simp only [sortDesc, List.map_cons]
-    rw [insDesc_map_cube x (sortDesc l) (h x (List.mem_cons_self ..))
-      (fun y hy => h y (List.mem_cons_of_mem x (mem_sortDesc hy)))]
-    rw [ih (fun y hy => h y (List.mem_cons_of_mem x hy))]
+/-- **Theorem 4.7, truncated form (`κ_d`), at matrix level** (arXiv 2603.13085): for
+`G = X Xᵀ = Q · diagonal λ · Qᵀ` (`Qᵀ Q = I`), the kernel has the decomposition
+`G³ = Q · diagonal λ³ · Qᵀ` and, on it, `κ_r(G³) = κ_r(G)³` for every `r`, zeros of the
+spectrum (`n > d`) included.  Only `Qᵀ Q = I` is used.  That `κ_r` of `G³` does not depend on
+which decomposition of `G³` is chosen is not proved here (it needs multiplicities of
+eigenvalues, not only the eigenvalue set used by `kappa_ofFn_congr`). -/
+theorem kappaTop_gram_cube_eq_pow_three (X : Matrix n d F) {Q : Matrix n n F}
+    {ev : Fin n → F} (hQ : mul (transpose Q) Q = one n)
+    (hG : gram X = mul (mul Q (diagonal ev)) (transpose Q)) (r : Nat) :
+    mul (mul (gram X) (gram X)) (gram X) =
+        mul (mul Q (diagonal (fun i => ev i ^ 3))) (transpose Q) ∧
+      kappaTop r (List.ofFn (fun i => ev i ^ 3)) = (kappaTop r (List.ofFn ev)).map (· ^ 3) := by
+  refine ⟨gram_cube_eq_conj_diagonal_pow_three X Q ev hQ hG, ?_⟩
+  rw [← map_ofFn (· ^ 3) ev, kappaTop_map_pow_three]
 
-/-- Taking the top `r` values commutes with cubing (positive entries): the top `r`
-eigenvalues of `G³` are the cubes of those of `G` (`κ_d` in Theorem 4.7 of arXiv 2603.13085). -/
-theorem topR_map_cube (r : Nat) (l : List F) (h : ∀ y ∈ l, 0 < y) :
-    (topR r l).map (· ^ 3) = topR r (l.map (· ^ 3)) := by
-  unfold topR
-  rw [map_take', sortDesc_map_cube l h]
-
-/-- **Theorem 4.7, truncated form (`κ_d`)** of arXiv 2603.13085: for `r ≥ 1` and a
-nonempty list of positive eigenvalues, the condition number of the top `r` cubed values is
-the cube of that of the top `r` values, `κ_r(λ³) = κ_r(λ)³`.  With `r = min(n, d)` this is
-`κ_d(G³) = κ_d(G)³`.  Mirrors `pyverify.spectrum.cond_d` and
-`pyverify.spectrum.check_cond_cubed`. -/
-theorem cond_top_pow_three (r : Nat) (l : List F) (hr : 0 < r) (hl : l ≠ [])
-    (h : ∀ x ∈ l, 0 < x) : kappaTop r (l.map (· ^ 3)) = (kappaTop r l) ^ 3 := by
-  unfold kappaTop
-  rw [← topR_map_cube r l h]
-  exact cond_pow_three (topR r l) (topR_ne_nil hr hl)
-    (fun x hx => h x (mem_sortDesc (mem_of_mem_take' hx)))
-
-/-- **Theorem 4.7 (condition-number amplification)** of arXiv 2603.13085 over `Rat`. -/
-theorem cond_pow_three_rat (l : List Rat) (hl : l ≠ []) (h : ∀ x ∈ l, 0 < x) :
-    kappa (l.map (· ^ 3)) = (kappa l) ^ 3 :=
-  cond_pow_three l hl h
-
-/-- **Theorem 4.7, truncated form (`κ_d`)** of arXiv 2603.13085 over `Rat`. -/
-theorem cond_top_pow_three_rat (r : Nat) (l : List Rat) (hr : 0 < r) (hl : l ≠ [])
-    (h : ∀ x ∈ l, 0 < x) : kappaTop r (l.map (· ^ 3)) = (kappaTop r l) ^ 3 :=
-  cond_top_pow_three r l hr hl h
+end Field
 
 end LinAttn

@@ -1,21 +1,22 @@
 module
 
 /-!
-# Definitions: finite sums, matrices, Gram matrices, kernels, condition numbers
+# Definitions: finite sums, matrices, Gram matrices, kernels
 
 Core-Lean definitions used by the proofs of the claims of arXiv 2603.13085
 ("Linearized Attention Cannot Enter the Kernel Regime at Any Practical Width").
 
 * `LinAttn.sumFin`: the finite sum `∑_{i : Fin n} f i`;
-* `LinAttn.Matrix n m R := Fin n → Fin m → R`, with `mul`, `transpose`, `diag`, `one`,
-  `mulVec`;
+* `LinAttn.Matrix n m R := Fin n → Fin m → R`, with `mul`, `transpose`, `diagonal`, `one`,
+  `mulVec`, and the column `col Q j`;
+* `LinAttn.dot v w = ∑_i v i · w i`;
 * `LinAttn.gram X = X · Xᵀ` (the paper's `G`), `LinAttn.covariance X = Xᵀ · X` (`C`);
 * `LinAttn.doubleSumKernel G i j = ∑_k ∑_l G i k · G k l · G l j` (Theorem 4.1);
 * `LinAttn.bilinKernel C x y = ∑_a (C x)_a (C y)_a` (Proposition 4.5);
-* `LinAttn.lmax`, `LinAttn.lmin`, `LinAttn.kappa = lmax / lmin` over a list of eigenvalues,
-  `LinAttn.sortDesc`, `LinAttn.topR` (the top `r` values) and `LinAttn.kappaTop`
-  (Theorem 4.7);
-* `LinAttn.absR` (absolute value on an ordered ring).
+* `LinAttn.updateRow X i p`: `X` with its row `i` replaced by `p` (a perturbed training row).
+
+The order-theoretic definitions (`maxR`, `lmax`, `sortDesc`, `kappa`, ...) are in
+`LinAttn.Order` and `LinAttn.Kappa`.
 -/
 
 public section
@@ -49,22 +50,28 @@ variable {R : Type u} [Lean.Grind.Semiring R] {n m p : Nat}
 /-- Transpose `Aᵀ i j = A j i`. -/
 @[expose] def transpose (A : Matrix n m R) : Matrix m n R := fun i j => A j i
 
-/-- Diagonal matrix `diag(d)`. -/
-@[expose] noncomputable def diag (d : Fin n → R) : Matrix n n R :=
+/-- The diagonal matrix with diagonal `d`: `diagonal d i j = if i = j then d i else 0`. -/
+@[expose] noncomputable def diagonal (d : Fin n → R) : Matrix n n R :=
   fun i j => if i = j then d i else 0
 
 /-- Identity matrix. -/
-@[expose] noncomputable def one (n : Nat) : Matrix n n R := diag (fun _ => 1)
+@[expose] noncomputable def one (n : Nat) : Matrix n n R := diagonal (fun _ => 1)
 
 /-- Matrix-vector product `(A x) i = ∑_k A i k · x k`. -/
 @[expose] noncomputable def mulVec (A : Matrix n m R) (x : Fin m → R) : Fin n → R :=
   fun i => sumFin m (fun k => A i k * x k)
+
+/-- The column `j` of `Q`: `col Q j i = Q i j` (the eigenvector `q_j` of a decomposition). -/
+@[expose] def col (Q : Matrix n m R) (j : Fin m) : Fin n → R := fun i => Q i j
 
 end Matrix
 
 open Matrix
 
 variable {R : Type u} [Lean.Grind.Semiring R] {n d : Nat}
+
+/-- The dot product `vᵀ w = ∑_i v i · w i`. -/
+@[expose] noncomputable def dot (v w : Fin n → R) : R := sumFin n (fun i => v i * w i)
 
 /-- The Gram matrix `G = X · Xᵀ` of the rows `x_i` of `X : n × d`: `G i j = x_iᵀ x_j`. -/
 @[expose] noncomputable def gram (X : Matrix n d R) : Matrix n n R := mul X (transpose X)
@@ -80,75 +87,8 @@ variable {R : Type u} [Lean.Grind.Semiring R] {n d : Nat}
 @[expose] noncomputable def bilinKernel (C : Matrix d d R) (x y : Fin d → R) : R :=
   sumFin d (fun a => mulVec C x a * mulVec C y a)
 
-section Order
-
-open Classical
-
-variable {F : Type u} [LE F] [Lean.Grind.Semiring F]
-
-/-- `max` from `≤` (classical decision). -/
-@[expose] noncomputable def maxR (a b : F) : F := if a ≤ b then b else a
-
-/-- `min` from `≤` (classical decision). -/
-@[expose] noncomputable def minR (a b : F) : F := if a ≤ b then a else b
-
-/-- Maximum of `a :: l`. -/
-@[expose] noncomputable def lmaxAux (a : F) : List F → F
-  | [] => a
-  | b :: l => maxR a (lmaxAux b l)
-
-/-- Minimum of `a :: l`. -/
-@[expose] noncomputable def lminAux (a : F) : List F → F
-  | [] => a
-  | b :: l => minR a (lminAux b l)
-
-/-- Largest entry of a list (`0` for the empty list). -/
-@[expose] noncomputable def lmax : List F → F
-  | [] => 0
-  | a :: l => lmaxAux a l
-
-/-- Smallest entry of a list (`0` for the empty list). -/
-@[expose] noncomputable def lmin : List F → F
-  | [] => 0
-  | a :: l => lminAux a l
-
-/-- Insert into a list sorted in decreasing order. -/
-@[expose] noncomputable def insDesc (x : F) : List F → List F
-  | [] => [x]
-  | y :: l => if y ≤ x then x :: y :: l else y :: insDesc x l
-
-/-- Insertion sort, decreasing order. -/
-@[expose] noncomputable def sortDesc : List F → List F
-  | [] => []
-  | x :: l => insDesc x (sortDesc l)
-
-/-- The `r` largest values (with multiplicity). -/
-@[expose] noncomputable def topR (r : Nat) (l : List F) : List F := (sortDesc l).take r
-
-end Order
-
-section Field
-
-variable {F : Type u} [LE F] [Lean.Grind.Field F]
-
-/-- The 2-norm condition number `κ = λ_max / λ_min` of a list of (positive) eigenvalues. -/
-@[expose] noncomputable def kappa (l : List F) : F := lmax l / lmin l
-
-/-- `κ_r`: the condition number of the `r` largest values (the paper's `κ_d` with
-`r = min(n, d)`). -/
-@[expose] noncomputable def kappaTop (r : Nat) (l : List F) : F := kappa (topR r l)
-
-end Field
-
-section Abs
-
-open Classical
-
-variable {F : Type u} [LE F] [Lean.Grind.Ring F]
-
-/-- Absolute value `|a|` on an ordered ring. -/
-@[expose] noncomputable def absR (a : F) : F := if 0 ≤ a then a else -a
-
-end Abs
+/-- `X` with its row `i` replaced by `p`: the training set after perturbing `x_i` to `p`. -/
+@[expose] def updateRow (X : Matrix n d R) (i : Fin n) (p : Fin d → R) : Matrix n d R :=
+  fun k a => if k = i then p a else X k a
 
 end LinAttn

@@ -1,6 +1,6 @@
 module
 
-public import LinAttn.Sum
+public import LinAttn.Algebra
 
 /-!
 # Theorem 4.1: the kernel of linearized attention is `G³`
@@ -17,9 +17,6 @@ Main statements (over any commutative semiring):
 * `LinAttn.feature_map_gram_eq_gram_cube`: `(G X)(G X)ᵀ = G · G · G`;
 * `LinAttn.feature_map_covariance`: the features `C x_i` (rows of `X C`) give the same
   kernel, `(X C)(X C)ᵀ = G · G · G` with `C = Xᵀ X`.
-
-Also the matrix algebra used elsewhere: `Matrix.mul_assoc`, `Matrix.transpose_mul`,
-`Matrix.mul_diag`, `Matrix.diag_mul`, `Matrix.one_mul`, `Matrix.mul_one`.
 -/
 
 public section
@@ -27,70 +24,6 @@ public section
 namespace LinAttn
 
 universe u
-
-namespace Matrix
-
-variable {R : Type u} [Lean.Grind.CommSemiring R] {n m p q : Nat}
-
-theorem mul_apply (A : Matrix n m R) (B : Matrix m p R) (i : Fin n) (j : Fin p) :
-    mul A B i j = sumFin m (fun k => A i k * B k j) := rfl
-
-/-- Associativity of the matrix product. -/
-theorem mul_assoc (A : Matrix n m R) (B : Matrix m p R) (C : Matrix p q R) :
-    mul (mul A B) C = mul A (mul B C) := by
-  funext i j
-  simp only [mul, sumFin_mul, mul_sumFin]
-  rw [sumFin_comm]
-  apply sumFin_congr; intro k
-  apply sumFin_congr; intro l
-  grind
-
-omit [Lean.Grind.CommSemiring R] in
-@[simp] theorem transpose_transpose (A : Matrix n m R) : transpose (transpose A) = A := rfl
-
-/-- `(A B)ᵀ = Bᵀ Aᵀ`. -/
-theorem transpose_mul (A : Matrix n m R) (B : Matrix m p R) :
-    transpose (mul A B) = mul (transpose B) (transpose A) := by
-  funext i j
-  simp only [transpose, mul]
-  apply sumFin_congr; intro k
-  grind
-
-/-- Right multiplication by a diagonal matrix scales the columns. -/
-theorem mul_diag (A : Matrix n m R) (e : Fin m → R) (i : Fin n) (j : Fin m) :
-    mul A (diag e) i j = A i j * e j := by
-  simp only [mul, diag]
-  rw [← sumFin_ite_eq j (fun k => A i k * e k)]
-  apply sumFin_congr; intro k
-  by_cases h : k = j <;> simp [h] <;> grind
-
-/-- Left multiplication by a diagonal matrix scales the rows. -/
-theorem diag_mul (e : Fin n → R) (A : Matrix n m R) (i : Fin n) (j : Fin m) :
-    mul (diag e) A i j = e i * A i j := by
-  simp only [mul, diag]
-  rw [← sumFin_ite_eq' i (fun k => e k * A k j)]
-  apply sumFin_congr; intro k
-  by_cases h : i = k
-  · subst h; simp
-  · simp [h]; grind
-
-@[simp] theorem one_mul (A : Matrix n m R) : mul (one n) A = A := by
-  funext i j; simp only [one, diag_mul]; grind
-
-@[simp] theorem mul_one (A : Matrix n m R) : mul A (one m) = A := by
-  funext i j; simp only [one, mul_diag]; grind
-
-/-- `diag(a) · diag(b) = diag(a b)`. -/
-theorem diag_mul_diag (a b : Fin n → R) :
-    mul (diag a) (diag b) = diag (fun i => a i * b i) := by
-  funext i j
-  rw [diag_mul]
-  simp only [diag]
-  by_cases h : i = j
-  · subst h; simp
-  · simp [h]; grind
-
-end Matrix
 
 open Matrix
 

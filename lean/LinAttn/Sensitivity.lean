@@ -1,6 +1,7 @@
 module
 
 public import LinAttn.Kernel
+public import LinAttn.Order
 
 /-!
 # Proposition 4.5 (corrected): sensitivity of the linearized-attention kernel
@@ -14,6 +15,13 @@ perturbed.  Its printed form uses `‖G x_j‖₁`, which does not type-check (`
   (exactly: linear in `δ`);
 * `LinAttn.sensitivity_bound`: `|K(x + δ, y) − K(x, y)| ≤ ε · ∑_a |v_a|` whenever every
   `|δ_a| ≤ ε`.
+
+Here `C` is fixed: `x` is a new query, not a training row (a perturbed training row changes
+`C`; that case is `LinAttn.Perturb`).  Also proved:
+
+* `bilinKernel_covariance_eq_gram_cube`: on training rows the kernel is Theorem 4.1's,
+  `K(x_i, x_j) = (G · G · G) i j`;
+* `sensitivity_bound_attained`: the bound is tight, with equality at `δ = ε · sign(v)`.
 
 The identity holds over any commutative ring, the bound over any linearly ordered
 commutative ring (core `Lean.Grind` classes).
@@ -34,14 +42,6 @@ variable {R : Type u} [CommRing R] {n d : Nat}
 /-- The sensitivity vector `v = Cᵀ (C y)`; for the symmetric `C = Xᵀ X` it is `C² y`. -/
 @[expose] noncomputable def sensitivityVector (C : Matrix d d R) (y : Fin d → R) : Fin d → R :=
   mulVec (transpose C) (mulVec C y)
-
-theorem mulVec_add (C : Matrix d d R) (x δ : Fin d → R) :
-    mulVec C (fun a => x a + δ a) = fun a => mulVec C x a + mulVec C δ a := by
-  funext i
-  simp only [mulVec]
-  rw [← sumFin_add]
-  apply sumFin_congr; intro k
-  grind
 
 /-- Proposition 4.5 of arXiv 2603.13085 (corrected), for any matrix `C`: the kernel
 difference is linear in the perturbation, `K(x + δ, y) − K(x, y) = ∑_a δ_a (Cᵀ C y)_a`. -/
@@ -84,61 +84,29 @@ theorem kernel_difference (X : Matrix n d R) (x δ y : Fin d → R) :
       sumFin d (fun a => δ a * mulVec (covariance X) (mulVec (covariance X) y) a) := by
   rw [bilinKernel_sub, sensitivityVector_covariance]
 
+/-- The sensitivity kernel is Theorem 4.1's kernel on training rows (arXiv 2603.13085,
+Proposition 4.5 and Theorem 4.1): with `C = Xᵀ X` and the rows `x_i = X i`,
+`K(x_i, x_j) = (C x_i)ᵀ (C x_j) = (G · G · G) i j`, since `C x_i` is row `i` of
+`X C = G X`. -/
+theorem bilinKernel_covariance_eq_gram_cube (X : Matrix n d R) (i j : Fin n) :
+    bilinKernel (covariance X) (X i) (X j) = mul (mul (gram X) (gram X)) (gram X) i j := by
+  have hrow : ∀ k, mulVec (covariance X) (X k) = mul X (covariance X) k := by
+    intro k; funext a
+    simp only [mulVec, mul, covariance, transpose]
+    apply sumFin_congr; intro b
+    grind
+  rw [← feature_map_covariance]
+  show sumFin d _ = sumFin d _
+  apply sumFin_congr; intro a
+  rw [hrow i, hrow j]
+  rfl
+
 end Identity
 
 section Bound
 
 variable {R : Type u} [CommRing R] [LE R] [LT R] [Std.LawfulOrderLT R] [Std.IsLinearOrder R]
   [OrderedRing R]
-
-theorem absR_nonneg (a : R) : 0 ≤ absR a := by
-  unfold absR; split <;> grind
-
-theorem absR_add_le (a b : R) : absR (a + b) ≤ absR a + absR b := by
-  unfold absR; split <;> split <;> split <;> grind
-
-omit [LT R] [Std.LawfulOrderLT R] [Std.IsLinearOrder R] [OrderedRing R] in
-theorem absR_le_of {a c : R} (h1 : a ≤ c) (h2 : -a ≤ c) : absR a ≤ c := by
-  unfold absR; split <;> grind
-
-theorem le_of_absR_le {a c : R} (h : absR a ≤ c) : a ≤ c ∧ -c ≤ a := by
-  unfold absR at h; split at h <;> grind
-
-/-- `|δ| ≤ ε → |δ v| ≤ ε |v|`. -/
-theorem absR_mul_le {δ ε : R} (v : R) (hδ : absR δ ≤ ε) : absR (δ * v) ≤ ε * absR v := by
-  obtain ⟨h1, h2⟩ := le_of_absR_le hδ
-  have hv := absR_nonneg v
-  have k1 : δ * absR v ≤ ε * absR v := OrderedRing.mul_le_mul_of_nonneg_right h1 hv
-  have k2 : (-ε) * absR v ≤ δ * absR v := OrderedRing.mul_le_mul_of_nonneg_right h2 hv
-  by_cases hv0 : 0 ≤ v
-  · have e : absR v = v := if_pos hv0
-    rw [e] at k1 k2 ⊢
-    apply absR_le_of <;> grind
-  · have e : absR v = -v := if_neg hv0
-    rw [e] at k1 k2 ⊢
-    apply absR_le_of <;> grind
-
-/-- Sums are monotone. -/
-theorem sumFin_le_sumFin {n : Nat} {f g : Fin n → R} (h : ∀ i, f i ≤ g i) :
-    sumFin n f ≤ sumFin n g := by
-  induction n with
-  | zero => simp only [sumFin_zero]; grind
-  | succ n ih =>
-    rw [sumFin_succ, sumFin_succ]
-    have h0 := h 0
-    have hr := ih (f := fun i => f i.succ) (g := fun i => g i.succ) (fun i => h i.succ)
-    grind
-
-/-- Triangle inequality for finite sums: `|∑ f| ≤ ∑ |f|`. -/
-theorem absR_sumFin_le {n : Nat} (f : Fin n → R) :
-    absR (sumFin n f) ≤ sumFin n (fun i => absR (f i)) := by
-  induction n with
-  | zero => simp only [sumFin_zero]; unfold absR; split <;> grind
-  | succ n ih =>
-    rw [sumFin_succ, sumFin_succ]
-    have h1 := absR_add_le (f 0) (sumFin n (fun i => f i.succ))
-    have h2 := ih (fun i => f i.succ)
-    grind
 
 /-- The bound of Proposition 4.5 of arXiv 2603.13085 (corrected):
 `|∑_a δ_a v_a| ≤ ε ∑_a |v_a|` when every `|δ_a| ≤ ε`. -/
@@ -160,6 +128,27 @@ theorem sensitivity_bound {n d : Nat} (X : Matrix n d R) (x δ y : Fin d → R) 
       ≤ ε * sumFin d (fun a => absR (mulVec (covariance X) (mulVec (covariance X) y) a)) := by
   rw [kernel_difference]
   exact absR_dot_le δ _ hδ
+
+/-- **Proposition 4.5 (sensitivity, corrected form), the bound is tight** (arXiv
+2603.13085): for `ε ≥ 0` the perturbation `δ = ε · sign(v)`, `v = C² y`, is admissible
+(`|δ_a| ≤ ε`, with equality) and attains the bound,
+`|K(x + δ, y) − K(x, y)| = ε · ∑_a |v_a|`.  `C = Xᵀ X` is fixed: `x` is a new query, not a
+perturbed training row (for that case see `bilinKernel_updateRow_sub`).  Mirrors
+`pyverify.sensitivity.check_sensitivity` (the sign perturbation). -/
+theorem sensitivity_bound_attained {n d : Nat} (X : Matrix n d R) (x y : Fin d → R) {ε : R}
+    (hε : 0 ≤ ε) :
+    let v := mulVec (covariance X) (mulVec (covariance X) y)
+    (∀ a, absR (ε * signR (v a)) ≤ ε) ∧
+      absR (bilinKernel (covariance X) (fun a => x a + ε * signR (v a)) y -
+        bilinKernel (covariance X) x y) = ε * sumFin d (fun a => absR (v a)) := by
+  intro v
+  refine ⟨fun a => by rw [absR_mul_signR hε]; grind, ?_⟩
+  rw [kernel_difference]
+  have e : (fun a => ε * signR (v a) * v a) = fun a => ε * absR (v a) := by
+    funext a; rw [← mul_signR]; grind
+  show absR (sumFin d (fun a => ε * signR (v a) * v a)) = _
+  rw [e, ← mul_sumFin]
+  exact absR_of_nonneg (OrderedRing.mul_nonneg hε (sumFin_nonneg (fun a => absR_nonneg _)))
 
 /-- **Proposition 4.5 (sensitivity, corrected form)** of arXiv 2603.13085 over `Rat`. -/
 theorem sensitivity_bound_rat {n d : Nat} (X : Matrix n d Rat) (x δ y : Fin d → Rat) {ε : Rat}

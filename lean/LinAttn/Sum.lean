@@ -7,7 +7,8 @@ public import LinAttn.Defs
 
 Algebra of `LinAttn.sumFin` used by every proof of the library (arXiv 2603.13085):
 linearity (`sumFin_add`, `sumFin_sub`), pulling out scalars (`mul_sumFin`, `sumFin_mul`),
-swapping a double sum (`sumFin_comm`) and picking one term (`sumFin_ite_eq`).
+swapping a double sum (`sumFin_comm`) and picking one term (`sumFin_ite_eq`,
+`sumFin_ite_eq'`, argument order as Mathlib's `Finset.sum_ite_eq`).
 -/
 
 public section
@@ -67,8 +68,9 @@ theorem sumFin_comm {n m : Nat} (f : Fin n → Fin m → R) :
     rw [sumFin_succ, ih, ← sumFin_add]
     rfl
 
-/-- Picking one term: `∑_k (if k = j then f k else 0) = f j`. -/
-theorem sumFin_ite_eq {n : Nat} (j : Fin n) (f : Fin n → R) :
+/-- Picking one term, as Mathlib's `Finset.sum_ite_eq'`:
+`∑_k (if k = j then f k else 0) = f j`. -/
+theorem sumFin_ite_eq' {n : Nat} (j : Fin n) (f : Fin n → R) :
     sumFin n (fun k => if k = j then f k else 0) = f j := by
   induction n with
   | zero => exact j.elim0
@@ -87,8 +89,9 @@ theorem sumFin_ite_eq {n : Nat} (j : Fin n) (f : Fin n → R) :
       simp [(Fin.succ_ne_zero j).symm]
       grind
 
-/-- Picking one term, symmetric form: `∑_k (if j = k then f k else 0) = f j`. -/
-theorem sumFin_ite_eq' {n : Nat} (j : Fin n) (f : Fin n → R) :
+/-- Picking one term, as Mathlib's `Finset.sum_ite_eq` (the fixed index on the left):
+`∑_k (if j = k then f k else 0) = f j`. -/
+theorem sumFin_ite_eq {n : Nat} (j : Fin n) (f : Fin n → R) :
     sumFin n (fun k => if j = k then f k else 0) = f j := by
   have h : (fun k => if j = k then f k else 0) = (fun k => if k = j then f k else 0) := by
     funext k
@@ -96,7 +99,7 @@ theorem sumFin_ite_eq' {n : Nat} (j : Fin n) (f : Fin n → R) :
     · simp [hk]
     · have hk' : ¬j = k := fun h => hk h.symm
       simp [hk, hk']
-  rw [h, sumFin_ite_eq]
+  rw [h, sumFin_ite_eq']
 
 end Semiring
 

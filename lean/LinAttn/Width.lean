@@ -13,9 +13,12 @@ postulated.
 
 Main statements (linearly ordered field, core `Lean.Grind` classes):
 
-* `LinAttn.cond_sq_kernel`: `κ(λ³)² = κ(λ)⁶`;
-* `LinAttn.widthBound_kernel`: the bound `κ(K)² · n · L` equals `κ(G)⁶ · n · L`;
-* `LinAttn.widthBound_mono`: `κ⁶ · n · L` is monotone in `κ ≥ 0` when `n, L ≥ 0`;
+* `LinAttn.kappa_map_pow_three_sq`: `κ(λ³)² = κ(λ)⁶`;
+* `LinAttn.widthBound_kappa_map_pow_three`, `LinAttn.widthBound_kappaTop_map_pow_three`,
+  `LinAttn.widthBound_gram_cube`: the bound `κ(K)² · n · L` equals `κ(G)⁶ · n · L` (list
+  level, `κ_d`, and matrix level);
+* `LinAttn.widthBound_mono`: `κ(K)² · n · L` with `κ(K) = κ(G)³` is monotone in `κ(G) ≥ 0`
+  when `n, L ≥ 0`;
 * `LinAttn.lg_widthBound`: for any `lg` with `lg (x y) = lg x + lg y` on positives,
   `lg (κ⁶ n L) = 6 lg κ + lg n + lg L` (the `log10` form used by the Python side).
 -/
@@ -36,27 +39,49 @@ variable {F : Type u} [Field F] [LE F] [LT F] [Std.LawfulOrderLT F] [Std.IsLinea
 @[expose] def widthBound (κ n L : F) : F := κ ^ 2 * n * L
 
 /-- **Width bound (after Theorem 4.7)** of arXiv 2603.13085: the squared condition number of
-the kernel `K = G³` is `κ(G)⁶`.  Mirrors `pyverify.width.log10_width_threshold`. -/
-theorem cond_sq_kernel (l : List F) (hl : l ≠ []) (h : ∀ x ∈ l, 0 < x) :
-    (kappa (l.map (· ^ 3))) ^ 2 = (kappa l) ^ 6 := by
-  rw [cond_pow_three l hl h]
-  grind
+the kernel `K = G³` is `κ(G)⁶`, `κ(λ³)² = κ(λ)⁶` (as options; no hypothesis needed).
+Mirrors `pyverify.width.log10_width_threshold`. -/
+theorem kappa_map_pow_three_sq (l : List F) :
+    (kappa (l.map (· ^ 3))).map (· ^ 2) = (kappa l).map (· ^ 6) := by
+  rw [kappa_map_pow_three]
+  cases kappa l with
+  | none => rfl
+  | some κ => simp only [Option.map_some]; congr 1; grind
 
 /-- **Width bound (after Theorem 4.7)** of arXiv 2603.13085: `κ(K)² · n · L = κ(G)⁶ · n · L`
-for `K = G³`.  Mirrors `pyverify.width.log10_width_threshold`. -/
-theorem widthBound_kernel (l : List F) (hl : l ≠ []) (h : ∀ x ∈ l, 0 < x) (n L : F) :
-    widthBound (kappa (l.map (· ^ 3))) n L = (kappa l) ^ 6 * n * L := by
-  unfold widthBound
-  rw [cond_sq_kernel l hl h]
+for the eigenvalues `λ³` of `K = G³` (as options: both `none` when `κ(G)` is infinite).
+Mirrors `pyverify.width.log10_width_threshold`. -/
+theorem widthBound_kappa_map_pow_three (l : List F) (n L : F) :
+    (kappa (l.map (· ^ 3))).map (fun κ => widthBound κ n L) =
+      (kappa l).map (fun κ => κ ^ 6 * n * L) := by
+  rw [kappa_map_pow_three]
+  cases kappa l with
+  | none => rfl
+  | some κ => simp only [Option.map_some, widthBound]; congr 1; grind
 
 /-- **Width bound (after Theorem 4.7)** of arXiv 2603.13085 for the truncated condition
-number `κ_d` (top `r = min(n, d)` eigenvalues): `κ_d(K)² · n · L = κ_d(G)⁶ · n · L`. -/
-theorem widthBound_kernel_top (r : Nat) (l : List F) (hr : 0 < r) (hl : l ≠ [])
-    (h : ∀ x ∈ l, 0 < x) (n L : F) :
-    widthBound (kappaTop r (l.map (· ^ 3))) n L = (kappaTop r l) ^ 6 * n * L := by
-  unfold widthBound
-  rw [cond_top_pow_three r l hr hl h]
-  grind
+number `κ_d` (top `r = min(n, d)` eigenvalues): `κ_d(K)² · n · L = κ_d(G)⁶ · n · L`, zeros of
+the spectrum included. -/
+theorem widthBound_kappaTop_map_pow_three (r : Nat) (l : List F) (n L : F) :
+    (kappaTop r (l.map (· ^ 3))).map (fun κ => widthBound κ n L) =
+      (kappaTop r l).map (fun κ => κ ^ 6 * n * L) := by
+  rw [kappaTop_map_pow_three]
+  cases kappaTop r l with
+  | none => rfl
+  | some κ => simp only [Option.map_some, widthBound]; congr 1; grind
+
+/-- **Width bound (after Theorem 4.7) at matrix level** of arXiv 2603.13085: for
+`G = X Xᵀ` and any square orthogonal decompositions of `G` (eigenvalues `λ`) and of `G³`
+(eigenvalues `μ`), the width bound of the kernel is `κ(G³)² · n · L = κ(G)⁶ · n · L`. -/
+theorem widthBound_gram_cube {N d : Nat} (X : Matrix N d F) {Q Q' : Matrix N N F}
+    {ev ev' : Fin N → F} (hG : IsOrthDecomp (gram X) Q ev)
+    (hK : IsOrthDecomp (Matrix.mul (Matrix.mul (gram X) (gram X)) (gram X)) Q' ev') (n L : F) :
+    (kappa (List.ofFn ev')).map (fun κ => widthBound κ n L) =
+      (kappa (List.ofFn ev)).map (fun κ => κ ^ 6 * n * L) := by
+  rw [kappa_cube_eq_pow_three hG hK]
+  cases kappa (List.ofFn ev) with
+  | none => rfl
+  | some κ => simp only [Option.map_some, widthBound]; congr 1; grind
 
 theorem pow_nonneg' {a : F} (ha : 0 ≤ a) (k : Nat) : 0 ≤ a ^ k := by
   induction k with
@@ -76,11 +101,14 @@ theorem pow_le_pow_left' {a b : F} (ha : 0 ≤ a) (hab : a ≤ b) (k : Nat) : a 
     grind
 
 /-- **Width bound monotonicity** (arXiv 2603.13085, width bound after Theorem 4.7): the
-threshold `κ⁶ · n · L` is monotone in `κ ≥ 0` for `n ≥ 0` and `L ≥ 0` (`L = log n`).
-Mirrors `pyverify.width.log10_width_threshold`. -/
+threshold `κ(K)² · n · L` with `κ(K) = κ(G)³` is monotone in `κ(G) ≥ 0`, for `n ≥ 0` and
+`L ≥ 0` (`L = log n`).  Mirrors `pyverify.width.log10_width_threshold`. -/
 theorem widthBound_mono {κ₁ κ₂ n L : F} (h0 : 0 ≤ κ₁) (h : κ₁ ≤ κ₂) (hn : 0 ≤ n)
-    (hL : 0 ≤ L) : κ₁ ^ 6 * n * L ≤ κ₂ ^ 6 * n * L :=
-  OrderedRing.mul_le_mul_of_nonneg_right
+    (hL : 0 ≤ L) : widthBound (κ₁ ^ 3) n L ≤ widthBound (κ₂ ^ 3) n L := by
+  have e : ∀ κ : F, widthBound (κ ^ 3) n L = κ ^ 6 * n * L := by
+    intro κ; unfold widthBound; grind
+  rw [e, e]
+  exact OrderedRing.mul_le_mul_of_nonneg_right
     (OrderedRing.mul_le_mul_of_nonneg_right (pow_le_pow_left' h0 h 6) hn) hL
 
 omit [Std.LawfulOrderLT F] in
