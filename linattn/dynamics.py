@@ -35,8 +35,14 @@ from linattn.checks import check_kernel
 from linattn.influence import ridge_solve
 from linattn.malleability import ARCHS, projected_gradient_ascent
 from linattn.ntk import TwoLayerReLU, finite_width_ntk, relu_ntk_closed_form
-from linattn.validate import positive_ridge
-from pyverify.errors import ConfigError, InputError
+from linattn.validate import (
+    as_matrix,
+    check_same_cols,
+    finite_result,
+    own_dtype,
+    positive_ridge,
+)
+from pyverify.errors import ConfigError, InputError, NumericalError
 
 __all__ = [
     "ATTN_SCALES",
@@ -70,12 +76,45 @@ def _arch(arch: Any) -> str:
     return arch
 
 
+def _data(X: Any, T: Any = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    Xt = as_matrix(X, "X", dtype=own_dtype(X))
+    if T is None:
+        return Xt, None
+    Tt = as_matrix(T, "T", dtype=Xt.dtype, device=Xt.device)
+    check_same_cols(Xt, Tt, "X", "T")
+    return Xt, Tt
+
+
+def _scale(s: Any) -> float:
+    if isinstance(s, bool) or not isinstance(s, int | float) or not (s > 0 and math.isfinite(s)):
+        raise InputError.for_arg("s", "must be a finite number > 0 (C = X^T X / s)", s)
+    return float(s)
+
+
+def _network(model: Any) -> TwoLayerReLU:
+    if not isinstance(model, TwoLayerReLU):
+        raise InputError.for_arg("model", "must be a linattn.ntk.TwoLayerReLU (the first layer "
+                                 "on the inputs it sees)", type(model).__name__)
+    return model
+
+
+def _targets(y: Any, X: torch.Tensor) -> torch.Tensor:
+    yt = as_matrix(y, "y", ndim=1, dtype=X.dtype, device=X.device)
+    if yt.shape[0] != X.shape[0]:
+        raise InputError.for_arg("y", f"must have n = {X.shape[0]} entries", tuple(yt.shape))
+    return yt
+
+
 def attn_scale(X: torch.Tensor, mode: str) -> float:
     """s with C = X^T X / s for ``X: (n, d)``: σ_max(X)² (``"spectral"``), n (``"n"``) or 1."""
     if mode not in ATTN_SCALES:
         raise ConfigError.for_arg("attn_scale", f"must be one of {ATTN_SCALES}", mode)
+    X, _ = _data(X)
     if mode == "spectral":
-        return float(torch.linalg.matrix_norm(X, ord=2)) ** 2
+        sigma = float(torch.linalg.matrix_norm(X, ord=2))
+        if not (0 < sigma and math.isfinite(sigma * sigma)):
+            raise NumericalError.for_arg("X", "sigma_max(X)^2 must be finite and > 0", sigma)
+        return sigma * sigma
     return float(X.shape[0]) if mode == "n" else 1.0
 
 
@@ -83,14 +122,24 @@ def arch_inputs(arch: str, X: torch.Tensor, T: torch.Tensor, s: float
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(X', T') = (X, T) for ReLU or (X C, T C) with C = X^T X / s for MLP-Attn, computed as
     ((X X^T) X / s, (T X^T) X / s).  X: (n, d), T: (k, d)."""
-    if _arch(arch) == "relu":
+    arch = _arch(arch)
+    X, T = _data(X, T)
+    if T is None:
+        raise InputError.for_arg("T", "must be the test inputs (k, d)", None)
+    if arch == "relu":
         return X, T
-    return (X @ X.T) @ X / s, (T @ X.T) @ X / s
+    s = _scale(s)
+    return (finite_result((X @ X.T) @ X / s, "X C / s", "X"),
+            finite_result((T @ X.T) @ X / s, "T C / s", "T"))
 
 
 def mse_loss(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """L = (1/2n) Σ_i (f(x_i) − y_i)² for ``X: (n, d)``, ``y: (n,)``."""
-    return 0.5 * ((model(X) - y) ** 2).mean()
+    if not isinstance(model, torch.nn.Module):
+        raise InputError.for_arg("model", "must be a torch.nn.Module", type(model).__name__)
+    dt = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    X = as_matrix(X, "X", dtype=dt or own_dtype(X))
+    return 0.5 * ((model(X) - _targets(y, X)) ** 2).mean()
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,13 +158,28 @@ def train_gd(model: TwoLayerReLU, X: torch.Tensor, y: torch.Tensor, *, steps: in
     ``on_checkpoint(t)`` is called before step t for every t in ``checkpoints``.
     X: (n, d') the inputs the network sees, y: (n,) targets.  Trains ``model`` in place."""
     _positive_int("steps", steps)
-    if not (lr_scale > 0 and math.isfinite(lr_scale)):
+    if isinstance(lr_scale, bool) or not isinstance(lr_scale, int | float) or not (
+            lr_scale > 0 and math.isfinite(lr_scale)):
         raise ConfigError.for_arg("lr_scale", "must be a finite number > 0", lr_scale)
-    marks = set(checkpoints)
+    model = _network(model)
+    X, _ = _data(X)
+    y = _targets(y, X)
+    if on_checkpoint is not None and not callable(on_checkpoint):
+        raise InputError.for_arg("on_checkpoint", "must be callable or None",
+                                 type(on_checkpoint).__name__)
+    try:
+        marks = set(checkpoints)
+    except TypeError:
+        raise InputError.for_arg("checkpoints", "must be an iterable of steps",
+                                 checkpoints) from None
     W = model.W
     n = X.shape[0]
     H0 = relu_ntk_closed_form(model, X)
-    lr = lr_scale * n / float(torch.linalg.eigvalsh(H0)[-1])
+    top = float(torch.linalg.eigvalsh(H0)[-1])
+    if not top > 0:
+        raise NumericalError.for_arg("X", "lambda_max(H_0) must be > 0 to set the step size "
+                                     "(all-zero inputs or no active unit)", top)
+    lr = lr_scale * n / top
     losses = []
     for t in range(steps + 1):
         if on_checkpoint is not None and t in marks:
@@ -155,8 +219,17 @@ def loss_landscape(model: TwoLayerReLU, X: torch.Tensor, y: torch.Tensor, *, gri
     ``grid`` >= 3 points per axis on [−radius, radius]."""
     if isinstance(grid, bool) or not isinstance(grid, int) or grid < 3:
         raise ConfigError.for_arg("grid", "must be an integer >= 3", grid)
-    if not (radius > 0 and math.isfinite(radius)):
+    if isinstance(radius, bool) or not isinstance(radius, int | float) or not (
+            radius > 0 and math.isfinite(radius)):
         raise ConfigError.for_arg("grid_radius", "must be a finite number > 0", radius)
+    if isinstance(init_scale, bool) or not isinstance(init_scale, int | float) or not (
+            init_scale >= 0 and math.isfinite(init_scale)):
+        raise InputError.for_arg("init_scale", "must be a finite number >= 0", init_scale)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
+        raise InputError.for_arg("seed", "must be an integer in [0, 2**62)", seed)
+    model = _network(model)
+    X, _ = _data(X)
+    y = _targets(y, X)
     if isinstance(d_extra, bool) or not isinstance(d_extra, int) or d_extra < 0:
         raise InputError.for_arg("d_extra", "must be an integer >= 0", d_extra)
     W = model.W
@@ -199,7 +272,10 @@ def empirical_influence_fn(arch: str, W: torch.Tensor, T: torch.Tensor, s: float
     differentiable in X)."""
     _arch(arch)
     lam = positive_ridge(ridge)
-    Wd = W.detach()
+    Wd = as_matrix(W, "W", dtype=own_dtype(W)).detach()
+    T = as_matrix(T, "T", dtype=Wd.dtype, device=Wd.device)
+    if arch == "mlp_attn":
+        s = _scale(s)
 
     def influence(X: torch.Tensor) -> torch.Tensor:
         Xa, Ta = arch_inputs(arch, X, T, s)
@@ -224,6 +300,8 @@ def malleability_objective(arch: str, W: torch.Tensor, X: torch.Tensor, T: torch
     """F(δ) = ‖I(X + δ) − I0‖_F/‖I0‖_F with I = :func:`empirical_influence_fn` and I0 = I(X);
     ``check`` gates Θ(X', X') with the Appendix A.8 gates first (and records κ)."""
     influence = empirical_influence_fn(arch, W, T, s, ridge)
+    X, T = _data(X, T)
+    W = as_matrix(W, "W", dtype=X.dtype, device=X.device)
     cond = None
     with torch.no_grad():
         if check:
@@ -246,8 +324,12 @@ def attack(F: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, eps: floa
     random start on the boundary, ``steps`` row-normalised steps of 2.5/steps radii, the
     ascent of :func:`linattn.malleability.estimate_malleability`); the best (value, δ)."""
     _positive_int("steps", steps)
-    if not (eps >= 0 and math.isfinite(eps)):
+    if isinstance(eps, bool) or not isinstance(eps, int | float) or not (
+            eps >= 0 and math.isfinite(eps)):
         raise InputError.for_arg("eps", "must be a finite number >= 0", eps)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
+        raise InputError.for_arg("seed", "must be an integer in [0, 2**62)", seed)
+    X, _ = _data(X)
     radii = eps * torch.linalg.vector_norm(X, dim=1)
     gen = torch.Generator().manual_seed(seed)
     return projected_gradient_ascent(F, X, radii, steps, 2.5 / steps, gen, init_samples=1)

@@ -228,6 +228,9 @@ ARRAY_ROLES = {
 MODULE_ROLES = {
     ("pyverify.sensitivity", "y"): "vd",
     ("linattn.ntk", "A"): "nd", ("linattn.ntk", "B"): "md",
+    ("linattn.dynamics", "T"): "md", ("linattn.dynamics", "W"): "md",
+    ("linattn.function_class", "alpha"): "nn", ("pyverify.function_class", "alpha"): "nn",
+    ("linattn.function_class", "Z"): "md",
     ("linattn.qkv", "K"): "dh",
     ("pyverify.spectrum", "eigs"): "ve",
 }
@@ -270,6 +273,11 @@ SCALARS: dict[str, _S] = {
     "gen": _S(st.builds(lambda s: torch.Generator().manual_seed(s), st.integers(0, 9)),
               (None, 3, "g")),
     "alpha": POS_FLOAT,
+    "lr_scale": POS_FLOAT, "radius": POS_FLOAT, "s": POS_FLOAT,
+    "grid": _int(3, 5), "d_extra": _int(0, 3),
+    "checkpoints": _enum([(), (0, 1)], [None, 3]),
+    "on_checkpoint": _enum([None, lambda t: None], ["f"]),
+    "mode": _enum(["spectral", "n", "none"], ["max", None]),
 }
 METHODS = {  # module -> (good, bad) values of ``method``
     "linattn.spectrum": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),

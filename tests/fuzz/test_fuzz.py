@@ -66,6 +66,10 @@ MODULES = (
     "linattn.solvers",
     "linattn.qkv",
     "linattn.data",
+    "linattn.sensitivity",
+    "linattn.function_class",
+    "pyverify.function_class",
+    "linattn.dynamics",
 )
 
 SKIP = {
@@ -80,6 +84,9 @@ SKIP = {
     "NystromApprox": "result container of nystrom_approx",
     "ApproxInfluence": "result container of approx_influence",
     "QKV": "result container of random_qkv",
+    "Landscape": "result container of loss_landscape",
+    "TrainResult": "result container of train_gd",
+    "Objective": "result container of malleability_objective",
     # file loaders: their parsers are fuzzed on bytes below (test_fuzz_idx_bytes, ...)
     "load_dataset": "reads files; the IDX/CIFAR parsers are fuzzed on bytes instead",
     "load_split": "reads files; the IDX/CIFAR parsers are fuzzed on bytes instead",
