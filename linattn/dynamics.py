@@ -112,7 +112,7 @@ def attn_scale(X: torch.Tensor, mode: str) -> float:
     X, _ = _data(X)
     if mode == "spectral":
         sigma = float(torch.linalg.matrix_norm(X, ord=2))
-        if not (0 < sigma and math.isfinite(sigma * sigma)):
+        if not (sigma > 0 and math.isfinite(sigma * sigma)):
             raise NumericalError.for_arg("X", "sigma_max(X)^2 must be finite and > 0", sigma)
         return sigma * sigma
     return float(X.shape[0]) if mode == "n" else 1.0

@@ -31,7 +31,7 @@ def test_weight_is_in_the_row_span_and_a_planted_error_is_caught(monkeypatch):
     assert w == Xm.T * b
     real = fc.fourth_order_weight
     monkeypatch.setattr(fc, "fourth_order_weight", lambda X, a: 2 * real(X, a))
-    with pytest.raises(NumericalError, match="Theorem B.8"):
+    with pytest.raises(NumericalError, match=r"Theorem B\.8"):
         fc.check_fourth_order_linear(X, alpha)
 
 
