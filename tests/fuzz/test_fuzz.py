@@ -66,6 +66,11 @@ MODULES = (
     "linattn.solvers",
     "linattn.qkv",
     "linattn.data",
+    "linattn.softmax_attention",
+    "linattn.kernel_regime",
+    "linattn.multihead",
+    "linattn.qkv_ntk",
+    "linattn.feature_maps",
 )
 
 SKIP = {
@@ -80,6 +85,7 @@ SKIP = {
     "NystromApprox": "result container of nystrom_approx",
     "ApproxInfluence": "result container of approx_influence",
     "QKV": "result container of random_qkv",
+    "KernelRegimeCurve": "result container of kernel_regime",
     # file loaders: their parsers are fuzzed on bytes below (test_fuzz_idx_bytes, ...)
     "load_dataset": "reads files; the IDX/CIFAR parsers are fuzzed on bytes instead",
     "load_split": "reads files; the IDX/CIFAR parsers are fuzzed on bytes instead",
@@ -113,7 +119,7 @@ EXPENSIVE = {  # exact / symbolic / iterative: fewer examples
     "pyverify.kernel", "pyverify.spectrum", "pyverify.sensitivity",
 }
 EXPENSIVE_FUNCS = {"estimate_malleability", "empirical_ntk", "approx_influence", "solve_spd",
-                   "nystrom_approx", "kernel_double_sum"}
+                   "nystrom_approx", "kernel_double_sum", "kernel_regime_curve"}
 
 
 
