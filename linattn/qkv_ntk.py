@@ -122,7 +122,9 @@ class QKVAttentionMLP(nn.Module):
 
     ``width`` (default h) is the MLP width m; ``std`` the entry std of W and V (default
     ``d^{-1/2}``; pass the original d's when the keys are reduced coordinates); ``tau`` the
-    limiting temperature (default √d); ``init_scale`` κ of the MLP's first layer."""
+    limiting temperature (default √d); ``init_scale`` κ of the MLP's first layer.  W, V,
+    then the MLP are drawn from one private generator seeded ``seed`` (default 0), so the
+    network is deterministic and the global RNG untouched."""
 
     def __init__(self, keys: Any, h: int, width: int | None = None, *,
                  attention: str = "linear", tau: Any = None, std: Any = None,
