@@ -38,7 +38,7 @@ TITLE = "Beyond the paper (D.3): multi-head attention and LayerNorm"
 CLAIM = "multihead-layernorm"
 PRESETS: dict[str, dict[str, Any]] = {
     "smoke": {"n": 16, "widths": (64, 256, 1024), "heads": (1, 4), "draws": 1},
-    "full": {"n": 256, "widths": tuple(2**k for k in range(6, 17)), "heads": (1, 2, 4, 8, 16)},
+    "full": {"n": 256, "widths": tuple(2**k for k in range(6, 17))},
 }
 
 
@@ -124,7 +124,9 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
                     "rank_kernel": min(r["rank_kernel"] for r in res), "convergence": agg}
                 rows.append(regime.contract_row("layernorm" if ln else "multihead", ds, agg,
                                                 entries[_setting(h, ln)]["cond_kernel"],
-                                                heads=h))
+                                                heads=h, n=res[0]["n"],
+                                                rank_kernel=entries[_setting(h, ln)][
+                                                    "rank_kernel"]))
         if not entries:
             continue
         ref = entries.get("h=1")

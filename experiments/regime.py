@@ -8,7 +8,9 @@ per-seed fitted slope and extrapolated log10 m_½ with the same intervals; a poo
 mean ratios for the figure's dashed line.  Contract rows (later checks read these names):
 ``variant``, ``log10_cond_kernel`` where a kernel is defined, ``log10_m_half``,
 ``log10_m_half_lo``, ``log10_m_half_hi`` where a convergence is measured; 2-norm condition
-numbers under keys starting with ``cond``.
+numbers under keys starting with ``cond``.  κ of a kernel is over its numerical rank (as
+``spectral_stats``); rows carry ``rank_kernel`` and ``n`` where the kernel can be singular
+(rank < n: then the n×n kernel itself has κ = ∞).
 """
 
 from __future__ import annotations
