@@ -3,17 +3,18 @@
 Each case is ``case(mode, device, sizes=None) -> CaseResult`` (``mode``: ``tiny`` for the
 harness test, ``quick`` or ``full``).  Modules: :mod:`benchmarks.kernel_cases` (spectra,
 influence, NTKs against their GEMM floor or neural-tangents), :mod:`benchmarks.thread_cases`
-(the OpenMP wait policy of the library).
+(the OpenMP wait policy of the library), :mod:`benchmarks.beyond_cases` (the trainable-QKV NTK
+limit against neural-tangents).
 """
 
 from __future__ import annotations
 
-from benchmarks import kernel_cases, thread_cases
+from benchmarks import beyond_cases, kernel_cases, thread_cases
 from benchmarks.harness import CaseResult
 
 __all__ = ["CASES", "SIZES", "run_case", "tiny_sizes"]
 
-_MODULES = (kernel_cases, thread_cases)
+_MODULES = (kernel_cases, thread_cases, beyond_cases)
 CASES = {name: fn for m in _MODULES for name, fn in m.CASES.items()}
 SIZES = {name: s for m in _MODULES for name, s in m.SIZES.items()}
 

@@ -217,6 +217,44 @@ def _model(draw, dims: dict[str, int], mode: str) -> Any:
     return None if kind == "none" else "model"
 
 
+@st.composite
+def _qkv_net(draw, dims: dict[str, int], mode: str) -> Any:
+    from linattn.qkv_ntk import QKVAttentionMLP
+
+    kind = draw(st.sampled_from(["net", "net"] + ([] if mode == "valid" else
+                                                  ["relu", "none", "string"])))
+    if kind == "net":
+        keys = np.random.default_rng(draw(st.integers(0, 9))).standard_normal(
+            (dims["n"], dims["d"]))
+        return QKVAttentionMLP(keys, draw(st.integers(1, 4)), draw(st.integers(1, 4)),
+                               attention=draw(st.sampled_from(["linear", "softmax"])),
+                               seed=draw(st.integers(0, 9)))
+    if kind == "relu":
+        from linattn.ntk import TwoLayerReLU
+
+        return TwoLayerReLU(dims["d"], 2, seed=0)
+    return None if kind == "none" else "net"
+
+
+@st.composite
+def _ntk_at(draw, dims: dict[str, int], mode: str) -> Any:
+    """Finite-width NTK callables for kernel_regime: one that converges (H_inf's shape when
+    H_inf is (n, n)), and bad ones (wrong shape, not a tensor, NaN, not callable)."""
+    n = dims["n"]
+
+    def good(m: int, k: int) -> torch.Tensor:
+        return torch.eye(n, dtype=torch.float64) * (1 + 1 / m)
+
+    def wrong_shape(m: int, k: int) -> torch.Tensor:
+        return torch.eye(n + 1, dtype=torch.float64)
+
+    def nan(m: int, k: int) -> torch.Tensor:
+        return torch.full((n, n), math.nan, dtype=torch.float64)
+
+    bad = [wrong_shape, nan, lambda m, k: None, lambda m, k: "H", None, "ntk_at"]
+    return draw(st.sampled_from([good] if mode == "valid" else [good, good, *bad]))
+
+
 # parameter name -> role ("nd", "nn", ... for arrays) or a strategy; overrides per module
 ARRAY_ROLES = {
     "X": "nd", "X_train": "nd", "keys": "kd", "blocks": "nd", "Y": "md", "X_test": "md",
@@ -227,6 +265,8 @@ ARRAY_ROLES = {
 }
 MODULE_ROLES = {
     ("pyverify.sensitivity", "y"): "vd",
+    ("linattn.kernel_regime", "F"): "nd", ("linattn.kernel_regime", "H_inf"): "nn",
+    ("linattn.multihead", "P"): "dh", ("linattn.multihead", "F"): "nd",
     ("linattn.ntk", "A"): "nd", ("linattn.ntk", "B"): "md",
     ("linattn.dynamics", "T"): "md", ("linattn.dynamics", "W"): "md",
     ("linattn.function_class", "alpha"): "nn", ("pyverify.function_class", "alpha"): "nn",
@@ -278,6 +318,16 @@ SCALARS: dict[str, _S] = {
     "checkpoints": _enum([(), (0, 1)], [None, 3]),
     "on_checkpoint": _enum([None, lambda t: None], ["f"]),
     "mode": _enum(["spectral", "n", "none"], ["max", None]),
+    # beyond-the-paper variants (softmax_attention, kernel_regime, multihead, qkv_ntk)
+    "widths": _S(st.lists(st.integers(1, 8), min_size=2, max_size=4).map(tuple),
+                 ((), (4,), (0, 2), (1.5, 2), "ab", None, (True, 2), 5)),
+    "draws": _int(1, 3), "draw": _int(0, 3),
+    "slope": _num(st.floats(-2, 2) | st.sampled_from([-5e-324, -1e-300])),
+    "intercept": _num(st.floats(-300, 300)),
+    "attention": _enum(["linear", "softmax"], ["relu", None, 1]),
+    "layernorm": BOOLS, "parts": BOOLS,
+    "variant": _enum(["linear", "softmax", "multihead", "layernorm", "qkv-linear",
+                      "qkv-softmax"], ["transformer", None, 3]),
 }
 METHODS = {  # module -> (good, bad) values of ``method``
     "linattn.spectrum": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
@@ -303,6 +353,10 @@ def _param_strategy(module: str, fname: str, p: inspect.Parameter, dims, mode,
         return st.just(dims["d"])
     if name == "model":
         return _model(dims, mode)
+    if name == "net":
+        return _qkv_net(dims, mode)
+    if name == "ntk_at":
+        return _ntk_at(dims, mode)
     if name == "preprocess":
         from linattn.data import Preprocess
 

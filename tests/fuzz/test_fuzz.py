@@ -70,6 +70,11 @@ MODULES = (
     "linattn.function_class",
     "pyverify.function_class",
     "linattn.dynamics",
+    "linattn.softmax_attention",
+    "linattn.kernel_regime",
+    "linattn.multihead",
+    "linattn.qkv_ntk",
+    "linattn.feature_maps",
 )
 
 SKIP = {
@@ -87,6 +92,7 @@ SKIP = {
     "Landscape": "result container of loss_landscape",
     "TrainResult": "result container of train_gd",
     "Objective": "result container of malleability_objective",
+    "KernelRegimeCurve": "result container of kernel_regime",
     # file loaders: their parsers are fuzzed on bytes below (test_fuzz_idx_bytes, ...)
     "load_dataset": "reads files; the IDX/CIFAR parsers are fuzzed on bytes instead",
     "load_split": "reads files; the IDX/CIFAR parsers are fuzzed on bytes instead",
@@ -122,7 +128,7 @@ EXPENSIVE = {  # exact / symbolic / iterative: fewer examples
     "pyverify.kernel", "pyverify.spectrum", "pyverify.sensitivity",
 }
 EXPENSIVE_FUNCS = {"estimate_malleability", "empirical_ntk", "approx_influence", "solve_spd",
-                   "nystrom_approx", "kernel_double_sum"}
+                   "nystrom_approx", "kernel_double_sum", "kernel_regime_curve"}
 
 
 
