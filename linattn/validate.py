@@ -237,6 +237,10 @@ def ldexp(t: torch.Tensor, k: torch.Tensor | int) -> torch.Tensor:
     """t * 2^k, exact (powers of two) and differentiable in t.
 
     ``torch.ldexp`` is not used: in torch 2.13 its backward returns 0 for negative integer
-    exponents (it evaluates 2^k in integer arithmetic)."""
+    exponents (it evaluates 2^k in integer arithmetic).  The factor is applied in two halves,
+    2^(k//2) then 2^(k - k//2), so that scaling a subnormal up (k up to ~1074) or a huge
+    value down never needs a power of two beyond the dtype's range; each step is exact."""
     k = torch.as_tensor(k, device=t.device).to(t.dtype)
-    return t * torch.pow(torch.tensor(2.0, dtype=t.dtype, device=t.device), k)
+    two = torch.tensor(2.0, dtype=t.dtype, device=t.device)
+    half = torch.floor(k / 2)
+    return t * torch.pow(two, half) * torch.pow(two, k - half)
