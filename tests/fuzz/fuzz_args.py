@@ -223,11 +223,14 @@ ARRAY_ROLES = {
     "K": "nn", "K_train": "nn", "A": "nn", "A_inv": "nn", "S": "nn", "S_or_eigs": "nn",
     "K_test_train": "mn", "y": "yn", "B": "nk", "Z": "nk", "eigs": "ve", "x": "vd",
     "delta": "vd", "Q": "dh", "V": "dh", "indices": "vn", "center_mean": "vd",
-    "W": "md", "radii": "vn",
+    "W": "md", "radii": "vn", "X_first": "nd",
 }
 MODULE_ROLES = {
     ("pyverify.sensitivity", "y"): "vd",
     ("linattn.ntk", "A"): "nd", ("linattn.ntk", "B"): "md",
+    ("linattn.finite_width", "A"): "nd",
+    ("linattn.widthlaw", "widths"): "yn", ("linattn.widthlaw", "ratios"): "yn",
+    ("linattn.widthlaw", "x"): "yn", ("linattn.widthlaw", "log10_y"): "yn",
     ("linattn.qkv", "K"): "dh",
     ("pyverify.spectrum", "eigs"): "ve",
 }
@@ -270,8 +273,25 @@ SCALARS: dict[str, _S] = {
     "gen": _S(st.builds(lambda s: torch.Generator().manual_seed(s), st.integers(0, 9)),
               (None, 3, "g")),
     "alpha": POS_FLOAT,
+    "widths": _S(st.lists(st.integers(1, 8), min_size=1, max_size=3, unique=True).map(sorted),
+                 ([], [0], [3, 2], [1.5], None, "w", [2**24])),
+    "target": POS_FLOAT, "x0": POS_FLOAT, "lam0": POS_FLOAT,
+    "rate": _num(st.sampled_from([-0.5, -1.0, -2.0])),
+    "rate_from": _num(st.sampled_from([0.0, 1.0, 4.0])),
+    "level": _num(st.sampled_from([0.9, 0.95, 0.99])),
+    "delta": _num(st.sampled_from([0.1, 0.5])),
+    "prediction": BOOLS, "rows": _int(1, 6), "count_width": _int(1, 8),
+    "fit": _S(st.just(None).map(lambda _: _fitted()), (None, {}, "fit", {"exponent": None})),
 }
+
+
+def _fitted() -> dict:
+    from linattn.widthlaw import power_law_fit
+
+    return power_law_fit([1, 2, 4, 8], [0.0, 0.3, 0.61, 0.9], x0=16)
 METHODS = {  # module -> (good, bad) values of ``method``
+    "linattn.opnorm": (["auto", "dense", "lanczos"], ["eigh", None, 1]),
+    "linattn.finite_width": (["auto", "dense", "lanczos"], ["eigh", None, 1]),
     "linattn.spectrum": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
     "linattn.kernel": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
     "linattn.solvers": (["auto", "cholesky", "pcg", "nystrom", "pivoted-cholesky"],
