@@ -169,7 +169,7 @@ def _scaling(cfg: Config, spec: dict[str, Any], curves: list[dict[str, Any]], ds
            **_ci([e["log10_m_half_rate"] for e in est], "log10_m_half_rate"),
            **_ci([e["slope"] for e in est], "slope"),
            "ratio_mean": [float(np.mean(v)) / lam for v in zip(*[c["err2"] for c in curves],
-                                                               strict=True)],
+                                                               strict=True)] if lam > 0 else [],
            **{k: v for k, v in spec.items() if k not in ("n", "reduction")},
            "d_reduced": spec["reduction"]["d_reduced"],
            "lanczos_residual_max": max([c["lanczos_residual_max"] or 0.0 for c in curves]),
