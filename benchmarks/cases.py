@@ -9,12 +9,12 @@ limit against neural-tangents).
 
 from __future__ import annotations
 
-from benchmarks import beyond_cases, kernel_cases, thread_cases
+from benchmarks import beyond_cases, kernel_cases, scale_cases, thread_cases
 from benchmarks.harness import CaseResult
 
 __all__ = ["CASES", "SIZES", "run_case", "tiny_sizes"]
 
-_MODULES = (kernel_cases, thread_cases, beyond_cases)
+_MODULES = (kernel_cases, thread_cases, beyond_cases, scale_cases)
 CASES = {name: fn for m in _MODULES for name, fn in m.CASES.items()}
 SIZES = {name: s for m in _MODULES for name, s in m.SIZES.items()}
 

@@ -1,372 +1,415 @@
-"""Experiment 3 -- finite-width NTK against the infinite-width NTK, TwoLayerReLU vs MLP-Attn.
+"""Experiment 3 -- the NTK width as a law in n: TwoLayerReLU vs MLP-Attn on digits, MNIST and
+CIFAR-10 (claim ``ntk-width``; the test the paper names as the one that would settle it).
 
-The test the paper names as the one that would settle its claim.  For widths m in
-``cfg.widths`` and each seed (a fresh draw of W for every (seed, m); w_r ~ N(0, κ² I),
-κ = ``init_scale`` = 0.01, a_r ∈ {±1}, output scale m^{-1/2}) we compute the NTK of the
-given weights in closed form, ``H_m = (1/m) (X' X'ᵀ) ⊙ (S Sᵀ)``, ``S = 1[X' Wᵀ ≥ 0]``
-(:func:`linattn.ntk.relu_ntk_closed_form`; X' = X for ReLU, X' = X C for MLP-Attn with
-C = Xᵀ X), checked once against autograd (:func:`linattn.ntk.empirical_ntk`) at width
-``check_width``, and measure against ``H_∞`` (:func:`relu_ntk` / :func:`mlp_attn_ntk`):
-
-* ``rel_err = ‖H_m − H_∞‖₂ / ‖H_∞‖₂`` (spectral norms);
-* ``ratio = ‖H_m − H_∞‖₂ / λ_min(H_∞)`` (the kernel-regime ratio; < 1/2 keeps H_m PD with
-  λ_min(H_m) ≥ λ_min(H_∞)/2, the usual lazy-training condition of Du et al. 2019).
-
-Speed: H_m and H_∞ depend on X' only through inner products and on W ~ N(0, κ²I_d) only
-through its law, which is rotation invariant, so X' is replaced by its coordinates in an
-orthonormal basis of its row space (:mod:`linattn.reduce`; d → rank(X') ≤ n) and W is
-drawn in that space -- the same distribution of H_m; ``reduction_rel_diff`` records
-max|relu_ntk(X'_r) − H_∞(X)|/max|H_∞|.  The autograd check uses the library's full-d
-models (``TwoLayerReLU``, ``MLPAttn``) on the first ≤ 16 rows.
-
-Fit: least squares ``log10 ratio = a + b log10 m`` per seed (slope b with its standard
-error; mean of b over seeds with a Student-t interval), and the extrapolated width
-``m_½ = 10^{(log10 ½ − a)/b}`` at which the ratio would reach 1/2, compared with the
-paper's threshold ``κ_d(G)⁶ n ln n`` (κ_d over the top min(n, d) eigenvalues; also the
-variant with κ over the numerical rank, finite when constant pixels make κ_d infinite).
-
-Note: the ReLU NTK sees its inputs only through inner products and angles, so MLP-Attn's
-NTK is ``relu_ntk(X C)``: C enters H_∞ through the Gram matrix (X C)(X C)ᵀ = X C² Xᵀ = G³
-Hadamard-multiplied by the arc-cosine factor (π − arccos u)/(2π), which is positive definite
-for pairwise non-parallel inputs.  By Schur's product theorem
-``λ_min(H_∞) ≥ λ_min(Θ₀) · min_i ‖x'_i‖²`` (Θ₀ the arc-cosine factor), so H_∞ stays PD even
-though X C has rank ≤ d; ``schur_lower`` reports that bound beside the computed λ_min.
+Per dataset, arch and n (nested subsets: the first n rows of one fixed permutation of the
+training split) the first layer sees X' = X (ReLU) or X C, C = Xᵀ X of the subset
+(MLP-Attn).  Kernel-regime ratio ``‖H_m − H_∞‖₂ / λ_min(H_∞)`` (< 1/2 keeps λ_min(H_m) ≥
+λ_min(H_∞)/2, the lazy-training condition of Du et al. 2019) at ``cfg.widths``:
+H_m = (1/m)(X'X'ᵀ) ⊙ (S Sᵀ), S = 1[X'Wᵀ ≥ 0], w_r ~ N(0, κ²I), κ = ``init_scale``
+(:func:`linattn.finite_width.kernel_regime_curve`: exact float32 counts, certified signs,
+Lanczos norms).  A seed is ``draws`` fresh networks with nested widths (a network's first m
+neurons), errors averaged over the draws; X' in the coordinates of its row space
+(:mod:`linattn.reduce`; the same law of H_m).  m_½ per seed (:mod:`linattn.widthlaw`): the
+free-slope log-log fit reaching 1/2 (``log10_m_half``) and the fit at the central-limit rate
+−1/2 over widths ≥ ``rate_from_width`` (``log10_m_half_rate``); t-intervals over seeds.  Per
+(dataset, arch): log10 m_½ = a + e log10 n over the seed-level points (e with its
+t-interval; prediction interval at the full dataset).  Beside them: κ_d(G)⁶ n ln n
+(G = X Xᵀ of the subset; ∞ when rank(G) < min(n, d)), κ(H_∞)² n ln n and Du et al.'s
+n⁶/(λ₀⁴ δ³), λ₀ of row-normalised first-layer inputs (Du et al. assume ‖x_i‖ = 1).  Sizes
+above a dataset's rows are clamped (the summary's notes).  Checks per (dataset, arch, n):
+autograd vs closed-form vs fast NTK on the full-d model, float32 vs float64 counts, the
+reduction's H_∞ error.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from experiments import plots, stats
-from experiments.config import Common, verdict
+from experiments.config import Common, opt, verdict
 from experiments.runner import Unit
 from experiments.tables import fmt, table
 from linattn.data import Preprocess, load_dataset
-from linattn.ntk import (
-    MLPAttn,
-    TwoLayerReLU,
-    empirical_ntk,
-    mlp_attn_ntk,
-    relu_ntk,
-    relu_ntk_closed_form,
-)
+from linattn.finite_width import kernel_regime_curve, route_check
+from linattn.ntk import relu_ntk
 from linattn.reduce import span_coordinates
-from linattn.spectrum import spectral_stats
+from linattn.widthlaw import fit_band, m_half_estimates, power_law_fit, width_bounds
 from pyverify.errors import ConfigError
-from pyverify.tolerance import eig_rtol
 
 NAME = "ntk_convergence"
-TITLE = "NTK convergence with width: TwoLayerReLU vs MLP-Attn"
+TITLE = "The NTK width as a law in n: TwoLayerReLU vs MLP-Attn"
 CLAIM = "ntk-width"
 ARCHS = ("relu", "mlp_attn")
+FULL_N = {"digits": 1797, "mnist": 60000, "cifar10": 50000}
+"""Sizes of the full datasets the width law is extrapolated to (digits: all 1,797 images)."""
+PAPER_LOG10 = {"mnist": 24.0, "cifar10": 29.0}
+"""The paper's thresholds, "m ≫ 1e24 for MNIST, ≫ 1e29 for CIFAR-10"."""
+LARGEST = {"width": 73728, "log10_width": math.log10(73728),
+           "source": "PaLM 540B, feed-forward width d_ff = 4 d_model = 4 · 18,432 "
+                     "(Chowdhery et al. 2022, arXiv:2204.02311, Table 1)"}
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"n": 16, "widths": tuple(2**k for k in range(6, 10)), "draws": 2},
-    "full": {"n": 256, "widths": tuple(2**k for k in range(6, 17)), "draws": 8},
+    "smoke": {"ns": (16, 24, 32), "widths": tuple(2**k for k in range(6, 10)), "draws": 2,
+              "rate_from_width": 128, "fast_check_width": 256},
+    "full": {"ns": (64, 128, 256, 512, 1024, 2048),
+             "widths": tuple(2**k for k in range(6, 17))},
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(Common):
-    """``n`` rows of ``classes`` (subsample fixed by ``data_seed``; the seeds vary only W);
-    ``draws`` independent W per (seed, width), whose errors are averaged."""
+    """Sizes ``ns`` (clamped per dataset), nested ``widths``, ``draws`` networks per seed."""
 
-    n: int = 96
-    widths: tuple[int, ...] = tuple(2**k for k in range(6, 15))
-    archs: tuple[str, ...] = ARCHS
-    classes: str = "10class"
-    data_seed: int = 0
-    center: bool = False
-    init_scale: float = 0.01
-    check_width: int = 64
-    draws: int = 4
+    ns: tuple[int, ...] = opt((64, 128, 256, 512), "training-set sizes n (nested subsets; "
+                              "clamped to a dataset's rows)")
+    widths: tuple[int, ...] = opt(tuple(2**k for k in range(6, 15)),
+                                  "nested hidden widths m (increasing, < 2^24)")
+    archs: tuple[str, ...] = opt(ARCHS, "architectures: relu (X) and mlp_attn (X Xᵀ X)")
+    draws: int = opt(4, "networks drawn per seed (errors averaged over them)")
+    rate_from_width: int = opt(1024, "smallest width of the fit at the rate -1/2")
+    classes: str = opt("10class", "class subset: binary, 5class or 10class")
+    data_seed: int = opt(0, "seed of the fixed row order of the nested subsets")
+    center: bool = opt(False, "subtract the training mean from the pixels")
+    init_scale: float = opt(0.01, "first-layer weight scale κ, w_r ~ N(0, κ² I)")
+    delta: float = opt(0.1, "failure probability δ of Du et al.'s width bound")
+    check_width: int = opt(64, "width of the autograd vs closed-form NTK check")
+    check_rows: int = opt(16, "rows of the autograd vs closed-form NTK check")
+    fast_check_width: int = opt(4096, "width of the float32 vs float64 count check")
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.n < 2 or len(self.widths) < 2 or min(self.widths) < 1 or self.draws < 1:
-            raise ConfigError.for_arg("n/widths/draws", "need n >= 2, two widths, draws >= 1",
-                                      (self.n, self.widths, self.draws))
-        bad = [a for a in self.archs if a not in ARCHS]
-        if bad or not self.archs:
-            raise ConfigError.for_arg("archs", f"must be among {ARCHS}", self.archs)
+        w, ns = self.widths, self.ns
+        for name, ok, what in (
+                ("widths", len(w) >= 3 and min(w) >= 1 and list(w) == sorted(set(w))
+                 and max(w) < 2**24, "need >= 3 increasing widths in [1, 2^24)"),
+                ("ns", len(ns) >= 3 and min(ns) >= 8 and list(ns) == sorted(set(ns)),
+                 "need >= 3 increasing sizes >= 8"),
+                ("draws/rate_from_width", self.draws >= 1 and max(w) >= self.rate_from_width,
+                 "need draws >= 1 and a width >= rate_from_width"),
+                ("archs", bool(self.archs) and set(self.archs) <= set(ARCHS),
+                 f"must be among {ARCHS}")):
+            if not ok:
+                raise ConfigError.for_arg(name, what, getattr(self, name.split("/")[0]))
 
+
+@functools.lru_cache(maxsize=8)
+def _rows(dataset: str, cfg: Config) -> np.ndarray:
+    """All training rows of the classes, in one fixed random order (nested subsets)."""
+    X = load_dataset(dataset, classes=cfg.classes, preprocess=Preprocess(center=cfg.center),
+                     data_dir=cfg.data_dir).X
+    return X[np.random.default_rng(cfg.data_seed).permutation(X.shape[0])]
+
+
+def _sizes(cfg: Config, dataset: str) -> tuple[list[int], str]:
+    avail = _rows(dataset, cfg).shape[0]
+    sizes = sorted({min(n, avail) for n in cfg.ns})
+    clamped = [n for n in cfg.ns if n > avail]
+    note = (f"{dataset}: n = {', '.join(map(str, clamped))} clamped to the {avail} training "
+            f"rows of {dataset} ({cfg.classes})" if clamped else "")
+    return sizes, note
 
 
 def plan(cfg: Config) -> list[Unit]:
-    return [Unit(NAME, ds, arch, seed, cfg.n, (("widths", list(cfg.widths)),))
-            for ds in cfg.datasets for arch in cfg.archs for seed in cfg.seeds]
+    units = []
+    for ds in cfg.datasets:
+        for n in _sizes(cfg, ds)[0]:
+            for arch in cfg.archs:
+                units.append(Unit(NAME, ds, arch, 0, n, (("kind", "spectrum"),)))
+                units += [Unit(NAME, ds, arch, s, n, (("kind", "curve"),
+                                                      ("widths", list(cfg.widths))))
+                          for s in cfg.seeds]
+    return units
 
 
-def _data(cfg: Config, dataset: str) -> torch.Tensor:
-    ds = load_dataset(dataset, classes=cfg.classes, n=cfg.n, seed=cfg.data_seed,
-                      preprocess=Preprocess(center=cfg.center), data_dir=cfg.data_dir)
-    return torch.as_tensor(ds.X, dtype=torch.float64)
-
-
-def _model(Xr: torch.Tensor, width: int, seed: int, init_scale: float,
-           draw: int = 0) -> TwoLayerReLU:
-    """The first layer acting on the (reduced) inputs the first layer sees."""
-    s = 1_000_003 * (1009 * seed + draw) + width
-    return TwoLayerReLU(Xr.shape[1], width, init_scale=init_scale, seed=s)
-
-
-def _first_layer_inputs(arch: str, X: torch.Tensor) -> torch.Tensor:
-    """X' = X (ReLU) or X C = (X Xᵀ) X (MLP-Attn, C = Xᵀ X; O(n² d) instead of O(n d²))."""
-    return X if arch == "relu" else (X @ X.T) @ X
-
-
-def _autograd_check(cfg: Config, arch: str, X: torch.Tensor, seed: int) -> dict[str, Any]:
-    """empirical_ntk (torch.func) vs relu_ntk_closed_form for the library's own full-d
-    model (MLPAttn with C from all n rows), on the first ≤ 16 rows."""
-    s = 1_000_003 * seed + cfg.check_width
-    if arch == "relu":
-        model: torch.nn.Module = TwoLayerReLU(X.shape[1], cfg.check_width,
-                                              init_scale=cfg.init_scale, seed=s)
-    else:
-        model = MLPAttn(X, cfg.check_width, init_scale=cfg.init_scale, seed=s)
-    Xs = X[:16]
-    Ha, Hc = empirical_ntk(model, Xs), relu_ntk_closed_form(model, Xs)
-    return {"width": cfg.check_width, "rows": int(Xs.shape[0]),
-            "max_rel_diff": float((Ha - Hc).abs().max() / Hc.abs().max())}
+def _inputs(cfg: Config, unit: Unit) -> tuple[torch.Tensor, torch.Tensor]:
+    """(X, X') of the unit's subset: X' = X (ReLU) or X C = (X Xᵀ) X (MLP-Attn)."""
+    X = torch.as_tensor(_rows(unit.dataset, cfg)[: unit.size])
+    return X, (X if unit.setting == "relu" else (X @ X.T) @ X)
 
 
 def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
-    X = _data(cfg, unit.dataset)
-    n = X.shape[0]
-    Xp = _first_layer_inputs(unit.setting, X)
+    X, Xp = _inputs(cfg, unit)
     (Xr,), red = span_coordinates(Xp)
-    H = relu_ntk(Xr)
-    ref = relu_ntk(X) if unit.setting == "relu" else mlp_attn_ntk(X, keys=X)
-    red_diff = float((H - ref).abs().max() / ref.abs().max())
-    ev = torch.linalg.eigvalsh(H)
-    lam_min, lam_max = float(ev[0]), float(ev[-1])
-    resolved = lam_min > eig_rtol("float64", n) * lam_max
-    norms2 = (Xr * Xr).sum(1)
-    # Schur bound: H = (X'X'ᵀ) ⊙ A with A = (π − arccos u)/(2π) PSD
-    U = (Xr @ Xr.T) / torch.sqrt(norms2[:, None] * norms2[None, :])
-    A = (math.pi - torch.arccos(U.clamp(-1, 1))) / (2 * math.pi)
-    evA = torch.linalg.eigvalsh(0.5 * (A + A.T))
-    schur = float(evA[0]) * float(norms2.min())
-    cond_A = float(evA[-1] / evA[0]) if float(evA[0]) > 0 else math.inf
-    rows = []
-    for m in cfg.widths:
-        errs = []
-        for k in range(cfg.draws):
-            Hm = relu_ntk_closed_form(_model(Xr, m, unit.seed, cfg.init_scale, k), Xr)
-            errs.append(float(torch.linalg.matrix_norm(Hm - H, ord=2)))
-        err = sum(errs) / len(errs)
-        rows.append({"m": m, "err2": err, "rel_err": err / lam_max,
-                     "ratio": err / lam_min if lam_min > 0 else math.inf})
-    check = (_autograd_check(cfg, unit.setting, X, unit.seed)
-             if unit.seed == min(cfg.seeds) else None)
-    fit = stats.loglog_fit([r["m"] for r in rows], [r["ratio"] for r in rows])
-    fit_rel = stats.loglog_fit([r["m"] for r in rows], [r["rel_err"] for r in rows])
-    last = rows[-1]
-    # extrapolation with the theoretical rate m^(-1/2), anchored at the widest measured m
-    m_half_theory = (math.log10(last["m"]) + 2 * math.log10(2 * last["ratio"])
-                     if math.isfinite(last["ratio"]) else None)
-    return {"n": n, "lam_min": lam_min, "log10_m_half_rate_half": m_half_theory,
-            "lam_max": lam_max, "cond_H": lam_max / lam_min if lam_min > 0 else math.inf,
-            "lam_min_resolved": resolved, "schur_lower": schur, "cond_schur_factor": cond_A,
-            "reduction": red, "reduction_rel_diff": red_diff,
-            "rows": rows, "fit_ratio": fit, "fit_rel_err": fit_rel,
-            "log10_m_half": _log10_m_half(fit), "autograd_check": check}
+    if unit.param("kind") == "spectrum":
+        H, ref = relu_ntk(Xr), relu_ntk(Xp)
+        return {**width_bounds(X, Xr, delta=cfg.delta), "reduction": red,
+                "reduction_rel_diff": float((H - ref).abs().max() / ref.abs().max()),
+                "checks": route_check(X, unit.setting, width=cfg.check_width,
+                                      rows=cfg.check_rows, init_scale=cfg.init_scale,
+                                      count_width=cfg.fast_check_width)}
+    curves = [kernel_regime_curve(Xr, list(cfg.widths), seed=1_000_003 * unit.seed + k,
+                                  init_scale=cfg.init_scale) for k in range(cfg.draws)]
+    err = [float(np.mean([c["err2"][i] for c in curves])) for i in range(len(cfg.widths))]
+    res = [r for c in curves for r in c["lanczos_residual"] if r is not None]
+    return {"n": X.shape[0], "err2": err, "err2_draws": [c["err2"] for c in curves],
+            "norm_methods": sorted({m for c in curves for m in c["norm_method"]}),
+            "lanczos_residual_max": max(res) if res else None,
+            "sign_recompute_rel": max(c["recomputed_signs"][-1] for c in curves)
+            / (X.shape[0] * cfg.widths[-1])}
 
 
-def _log10s(values: list[Any]) -> list[float | None]:
-    return [math.log10(v) if isinstance(v, int | float) and 0 < v < math.inf else None
-            for v in values]
+def _ci(values: list[Any], key: str) -> dict[str, Any]:
+    c = stats.mean_ci(values)
+    return {key: c["mean"], f"{key}_lo": c["lo"], f"{key}_hi": c["hi"],
+            f"{key}_seeds": c["k"]}
 
 
-def _log10_m_half(fit: dict[str, Any]) -> float | None:
-    b, a = fit.get("slope"), fit.get("intercept")
-    if b is None or not b < 0:
-        return None
-    return (math.log10(0.5) - a) / b
+def _scaling(cfg: Config, spec: dict[str, Any], curves: list[dict[str, Any]], ds: str,
+             arch: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    lam, ws = spec["lambda_min"], list(cfg.widths)
+    est = [m_half_estimates(ws, [e / lam for e in c["err2"]], rate_from=cfg.rate_from_width)
+           for c in curves] if lam > 0 else []
+    row = {"dataset": ds, "arch": arch, "n": spec["n"],
+           **_ci([e["log10_m_half"] for e in est], "log10_m_half"),
+           **_ci([e["log10_m_half_rate"] for e in est], "log10_m_half_rate"),
+           **_ci([e["slope"] for e in est], "slope"),
+           "ratio_mean": [float(np.mean(v)) / lam for v in zip(*[c["err2"] for c in curves],
+                                                               strict=True)] if lam > 0 else [],
+           **{k: v for k, v in spec.items() if k not in ("n", "reduction")},
+           "d_reduced": spec["reduction"]["d_reduced"],
+           "lanczos_residual_max": max([c["lanczos_residual_max"] or 0.0 for c in curves]),
+           "sign_recompute_rel": max(c["sign_recompute_rel"] for c in curves)}
+    return row, est
 
 
-def _threshold(cfg: Config, dataset: str) -> dict[str, Any]:
-    X = _data(cfg, dataset)
-    st = spectral_stats(X)
-    n = st.n
-    lw_rank = 6 * math.log10(st.cond) + math.log10(n) + math.log10(math.log(n))
-    return {"n": n, "d": st.d, "rank_G": st.rank, "cond_G": st.cond, "cond_d_G": st.cond_d,
-            "cond_d_note": st.cond_d_note, "log10_width_paper": st.log10_width,
-            "log10_width_rank": lw_rank}
-
-
-def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for rec in records:
-        u = rec["unit"]
-        groups.setdefault((u["dataset"], u["setting"]), []).append(rec["result"])
-    out: dict[str, Any] = {}
-    dis: list[str] = []
-    findings: list[str] = []
-    for ds in cfg.datasets:
-        thr = _threshold(cfg, ds)
-        archs: dict[str, Any] = {}
-        for arch in cfg.archs:
-            res = groups.get((ds, arch), [])
-            if not res:
-                continue
-            per_m = []
-            for i, m in enumerate(cfg.widths):
-                rel = [r["rows"][i]["rel_err"] for r in res]
-                rat = [r["rows"][i]["ratio"] for r in res]
-                per_m.append({"m": m, "rel_err": stats.mean_ci(rel),
-                              "ratio": stats.mean_ci(rat),
-                              "log10_rel_err": stats.mean_ci(_log10s(rel)),
-                              "log10_ratio": stats.mean_ci(_log10s(rat))})
-            mean_ratio = [p["ratio"]["mean"] for p in per_m]
-            pooled = stats.loglog_fit(list(cfg.widths), mean_ratio)
-            check = next((r["autograd_check"] for r in res if r["autograd_check"]), None)
-            entry = {
-                "lam_min": res[0]["lam_min"], "lam_max": res[0]["lam_max"],
-                "cond_H": res[0]["cond_H"], "lam_min_resolved": res[0]["lam_min_resolved"],
-                "schur_lower": res[0]["schur_lower"],
-                "cond_schur_factor": res[0]["cond_schur_factor"], "per_m": per_m,
-                "slope_ratio": stats.mean_ci([r["fit_ratio"]["slope"] for r in res]),
-                "slope_rel_err": stats.mean_ci([r["fit_rel_err"]["slope"] for r in res]),
-                "se_slope_per_seed": [r["fit_ratio"]["se_slope"] for r in res],
-                "log10_m_half": stats.mean_ci([r["log10_m_half"] for r in res]),
-                "log10_m_half_rate_half": stats.mean_ci([r["log10_m_half_rate_half"]
-                                                          for r in res]),
-                "pooled_fit": pooled, "log10_m_half_pooled": _log10_m_half(pooled),
-                "autograd_check": check,
-                "d_reduced": res[0]["reduction"]["d_reduced"],
-                "reduction_rel_diff": max(r["reduction_rel_diff"] for r in res),
-            }
-            archs[arch] = entry
-        out[ds] = {"threshold": thr, "archs": archs}
-        a, r = archs.get("mlp_attn"), archs.get("relu")
-        if a and r and a["log10_m_half"]["mean"] is not None \
-                and r["log10_m_half"]["mean"] is not None:
-            gap = a["log10_m_half"]["mean"] - r["log10_m_half"]["mean"]
-            out[ds]["log10_m_half_gap"] = gap
-            findings.append(
-                f"{ds}: MLP-Attn needs about 10^{gap:.3g} times the width of ReLU to reach "
-                f"ratio 1/2 (n = {thr['n']}); 2·log10 of their κ(H_∞) ratio is "
-                f"{2 * math.log10(a['cond_H'] / r['cond_H']):.3g} (ratio ∝ κ(H_∞)·m^(-1/2)). "
-                f"Qualitatively as the paper says, but far below κ_d(G)⁶ n ln n.")
-        if a and a["log10_m_half"]["mean"] is not None:
-            lw = thr["log10_width_paper"]
-            lw_txt = "infinite (κ_d(G) = inf)" if lw is None else f"10^{lw:.3g}"
-            mh = a["log10_m_half"]
-            dis.append(
-                f"{ds}: extrapolating the measured decay (slope {a['slope_ratio']['mean']:.3g} "
-                f"in log-log), MLP-Attn's kernel-regime ratio ‖H_m − H_∞‖₂/λ_min(H_∞) would "
-                f"fall below 1/2 at m ≈ 10^{mh['mean']:.3g} (95% CI 10^{mh['lo']:.3g}–"
-                f"10^{mh['hi']:.3g}; at the theoretical rate m^(-1/2): "
-                f"10^{a['log10_m_half_rate_half']['mean']:.3g}) for n = {thr['n']}, whereas "
-                f"the paper's threshold "
-                f"κ_d⁶ n ln n is {lw_txt} (with κ over the numerical rank: "
-                f"10^{thr['log10_width_rank']:.3g}); the measured width is set by "
-                f"κ(H_∞) = {a['cond_H']:.3g}, not by κ(G)⁶.")
-    return {"datasets": out, "widths": list(cfg.widths), "archs": list(cfg.archs),
-            "init_scale": cfg.init_scale, "classes": cfg.classes, "draws": cfg.draws,
-            "ci_method": "Student-t 95% over seeds (fresh W for every seed and width); "
-                         "figure bands: the same interval on log10 values",
-            "findings": findings, "disagreements": dis, "verdict": _verdict(out)}
-
-
-def _verdict(out: dict[str, Any]) -> dict[str, str]:
-    """One sentence on the ntk-width claim: MLP-Attn's m_½ against ReLU's and the bound."""
-    parts = []
-    for ds, e in out.items():
-        a, r = e["archs"].get("mlp_attn"), e["archs"].get("relu")
-        if a and r and a["log10_m_half"]["mean"] is not None \
-                and r["log10_m_half"]["mean"] is not None:
-            lw = e["threshold"]["log10_width_paper"]
-            parts.append(f"{ds} 10^{fmt(a['log10_m_half']['mean'])} (ReLU "
-                         f"10^{fmt(r['log10_m_half']['mean'])}; κ_d⁶ n ln n "
-                         f"{'∞' if lw is None else '10^' + fmt(lw)})")
-    if not parts:
-        return verdict("no comparison", "No extrapolated width m_½ could be measured.")
-    return verdict("partly reproduced",
-                   "MLP-Attn needs far more width than ReLU to enter the kernel regime, as the "
-                   "paper says, but the measured m_½ is far below κ_d(G)⁶ n ln n: "
-                   + "; ".join(parts) + ".")
-
-
-def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
-
-    out = []
-    for ds, e in summary["datasets"].items():
-        fig, (ax1, ax2) = plots.figure(2)
-        for j, (arch, a) in enumerate(e["archs"].items()):
-            ms = [p["m"] for p in a["per_m"]]
-            for ax, key in ((ax1, "rel_err"), (ax2, "ratio")):
-                plots.series(ax, ms, [p[key]["mean"] for p in a["per_m"]],
-                              label=f"{arch} (mean)", color=f"C{j}", marker="o")
-                lk = f"log10_{key}"  # band: t-interval of log10 over seeds (positive)
-                band = [(m, p[lk]["lo"], p[lk]["hi"]) for m, p in zip(ms, a["per_m"],
-                                                                      strict=True)
-                        if p[lk]["lo"] is not None and p[lk]["hi"] is not None]
-                if band:
-                    ax.fill_between([b[0] for b in band], [10 ** b[1] for b in band],
-                                    [10 ** b[2] for b in band], color=f"C{j}", alpha=0.2)
-            pf = a["pooled_fit"]
-            if pf["slope"] is not None and a["log10_m_half_pooled"] is not None:
-                xs = [ms[0], 10 ** a["log10_m_half_pooled"]]
-                ax2.plot(xs, [10 ** (pf["intercept"] + pf["slope"] * math.log10(x))
-                              for x in xs], "--", color=f"C{j}",
-                         label=f"{arch} fit, slope {pf['slope']:.2f}")
-        ax2.axhline(0.5, color="k", lw=0.8, ls=":", label="ratio = 1/2")
-        plots.axes(ax1, xlabel="width m [neurons]", ylabel="‖H_m − H_∞‖₂/‖H_∞‖₂ [1]",
-                    title=f"{ds}: relative NTK error", xlog=True, ylog=True)
-        plots.axes(ax2, xlabel="width m [neurons]", ylabel="‖H_m − H_∞‖₂/λ_min(H_∞) [1]",
-                    title=f"{ds}: kernel-regime ratio", xlog=True, ylog=True)
-        out.append(plots.save(fig, fig_dir, f"{NAME}_{ds}"))
+def _fit(cfg: Config, ds: str, arch: str, rows: list[dict[str, Any]],
+         ests: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"dataset": ds, "arch": arch, "n_full": FULL_N[ds],
+                           "ns": [r["n"] for r in rows], "paper_log10": PAPER_LOG10.get(ds)}
+    for key, suffix in (("log10_m_half", ""), ("log10_m_half_rate", "_rate")):
+        xs = [r["n"] for r, es in zip(rows, ests, strict=True) for _ in es]
+        f = power_law_fit(xs, [e[key] for es in ests for e in es], x0=FULL_N[ds])
+        out[f"fit{suffix}"] = f
+        for e in ("", "_lo", "_hi"):
+            out[f"exponent_n{suffix}{e}"] = f[f"exponent{e}"]
+            out[f"log10_m_half{suffix}_full_dataset{e}"] = f[f"log10_y0{e}"]
+    for b in ("paper", "cond_h", "du"):
+        f = power_law_fit([r["n"] for r in rows], [r[f"log10_bound_{b}"] for r in rows])
+        out[f"exponent_bound_{b}"] = f["exponent"]
     return out
 
 
-def section(summary: dict[str, Any]) -> str:
+def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
+    spec: dict[tuple[str, str, int], dict[str, Any]] = {}
+    curves: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for rec in records:
+        u, res = rec["unit"], rec["result"]
+        key = (u["dataset"], u["setting"], u["size"])
+        _ = spec.__setitem__(key, res) if u["params"]["kind"] == "spectrum" \
+            else curves.setdefault(key, []).append(res)
+    notes = [note for ds in cfg.datasets if (note := _sizes(cfg, ds)[1])]
+    scaling, fits = [], []
+    for ds in cfg.datasets:
+        for arch in cfg.archs:
+            pairs = [_scaling(cfg, spec[(ds, arch, n)], curves.get((ds, arch, n), []), ds,
+                              arch) for n in _sizes(cfg, ds)[0]]
+            scaling += [p[0] for p in pairs]
+            fits.append(_fit(cfg, ds, arch, [p[0] for p in pairs], [p[1] for p in pairs]))
+    findings, dis, ver = _sentences(scaling, fits)
+    return {"scaling": scaling, "scaling_fit": fits, "notes": notes,
+            "widths": list(cfg.widths), "draws": cfg.draws, "seeds": list(cfg.seeds),
+            "rate_from_width": cfg.rate_from_width, "init_scale": cfg.init_scale,
+            "classes": cfg.classes, "delta": cfg.delta, "largest": LARGEST,
+            "ci_method": "Student-t 95% over seeds (a seed: draws networks); n-law: least "
+                         "squares over seed-level points, prediction interval at full n",
+            "findings": findings, "disagreements": dis, "verdict": ver}
 
+
+def _g(v: Any) -> str:
+    return "—" if v is None else f"{v:.3g}"
+
+
+PI = ("_lo", "_hi")
+
+
+def _span(vals: list[Any]) -> str:
+    v = [x for x in vals if x is not None]
+    return "—" if not v else f"10^{_g(min(v))}…10^{_g(max(v))}"
+
+
+def _sentences(scaling: list[dict[str, Any]], fits: list[dict[str, Any]]
+               ) -> tuple[list[str], list[str], dict[str, str]]:
+    """Findings: one per dataset (its fits), the MLP-Attn/ReLU gap, the slopes, the ordering,
+    the checks; one disagreement per dataset (MLP-Attn against the bounds over all n)."""
+    fnd, dis = [], []
+    for ds in dict.fromkeys(f["dataset"] for f in fits):
+        fnd.append(f"{ds}: " + "; ".join(
+            f"{f['arch']} m_½ ∝ n^{_g(f['exponent_n'])} (95% CI {_g(f['exponent_n_lo'])}…"
+            f"{_g(f['exponent_n_hi'])}; rate −½: n^{_g(f['exponent_n_rate'])}), "
+            f"10^{_g(f['log10_m_half_full_dataset'])} at n = {f['n_full']} (prediction interval "
+            f"{_span([f['log10_m_half_full_dataset' + e] for e in PI])}; rate −½: "
+            f"10^{_g(f['log10_m_half_rate_full_dataset'])})" for f in fits if f["dataset"] == ds)
+            + ".")
+        rs = [r for r in scaling if r["dataset"] == ds and r["arch"] == "mlp_attn"]
+        fin = [r for r in rs if r["log10_bound_paper"] is not None]
+        above = sum(r["log10_m_half_hi"] is not None and r["log10_bound_paper"]
+                    > r["log10_m_half_hi"] for r in fin)
+        f = next((x for x in fits if x["dataset"] == ds and x["arch"] == "mlp_attn"), None)
+        if rs and f:
+            dis.append(
+                f"{ds}: MLP-Attn's m_½ is {_span([r['log10_m_half'] for r in rs])} (rate −½: "
+                f"{_span([r['log10_m_half_rate'] for r in rs])}) at n = {rs[0]['n']}…"
+                f"{rs[-1]['n']}" + (f"; κ_d(G) = ∞ (rank(G) < min(n, d)) at {len(rs) - len(fin)}"
+                                    f" of {len(rs)} sizes" if len(fin) < len(rs) else "")
+                + (f"; κ_d(G)⁶ n ln n is {_span([r['log10_bound_paper'] for r in fin])}, above "
+                   f"the m_½ interval at {above} of {len(fin)} sizes, growing like "
+                   f"n^{_g(f['exponent_bound_paper'])} against n^{_g(f['exponent_n'])}"
+                   if fin else "") + f"; κ(H_∞)² n ln n is "
+                f"{_span([r['log10_bound_cond_h'] for r in rs])}, Du et al. "
+                f"{_span([r['log10_bound_du'] for r in rs])}.")
+    by = {(r["dataset"], r["arch"], r["n"]): r["log10_m_half_rate"] for r in scaling}
+    gap = [v - by[(d, "relu", n)] for (d, a, n), v in by.items() if a == "mlp_attn"
+           and v is not None and by.get((d, "relu", n)) is not None]
+    slopes = [r["slope"] for r in scaling if r["slope"] is not None]
+    if gap and slopes:
+        fnd.append(f"At equal n MLP-Attn needs 10^{_g(min(gap))}…10^{_g(max(gap))} times "
+                   f"ReLU's width (rate −½). Mean per-seed slopes of log10 ratio against log10 m:"
+                   f" {_g(min(slopes))}…{_g(max(slopes))} (central-limit rate −1/2).")
+    full = {(f["dataset"], f["arch"]): f for f in fits}
+    for arch in ARCHS:
+        a, c = full.get(("mnist", arch)), full.get(("cifar10", arch))
+        if a and c and None not in (a["log10_m_half_full_dataset"],
+                                    c["log10_m_half_full_dataset"]):
+            fnd.append(f"{arch}, the paper's ordering (MNIST needs less width than CIFAR-10) at "
+                       "the full datasets: " + "; ".join(
+                           f"{w}: 10^{_g(a[k])} vs 10^{_g(c[k])}, "
+                           + ("holds" if a[k] < c[k] else "does not hold")
+                           + (" (prediction intervals overlap)" if a[k + '_hi'] is not None
+                              and c[k + '_lo'] is not None and a[k + "_hi"] > c[k + "_lo"]
+                              and c[k + "_hi"] > a[k + "_lo"] else "")
+                           for w, k in (("free slope", "log10_m_half_full_dataset"),
+                                        ("rate −½", "log10_m_half_rate_full_dataset"))) + ".")
+    chk = [r["checks"] for r in scaling]
+    fnd.append(f"Checks: autograd vs closed-form NTK max rel. diff "
+               f"{_g(max(c['autograd_rel_diff'] for c in chk))}, fast path "
+               f"{_g(max(c['fast_rel_diff'] for c in chk))}; float32 vs float64 counts "
+               f"differ by ≤ {_g(max(c['count_diff_rel'] for c in chk))} · m (a fraction "
+               f"≤ {_g(max(c['count_undecided_rel'] for c in chk))} of signs undecided in "
+               "float64).")
+    return fnd, dis, _verdict(scaling, fits)
+
+
+def _verdict(scaling: list[dict[str, Any]], fits: list[dict[str, Any]]) -> dict[str, str]:
+    """Does the width law follow κ_d(G)⁶ n ln n?  MLP-Attn's m_½ against the bound; partly
+    reproduced when the extrapolated m_½ still exceeds the largest trained width."""
+    attn = [r for r in scaling if r["arch"] == "mlp_attn" and r["log10_m_half"] is not None]
+    fin = [r for r in attn if r["log10_bound_paper"] is not None]
+    if not attn:
+        return verdict("no comparison", "No MLP-Attn m_½ could be extrapolated.")
+    ext = {a: "; ".join(f"{f['dataset']} 10^{_g(f['log10_m_half_full_dataset'])} (rate −½: "
+                        f"10^{_g(f['log10_m_half_rate_full_dataset'])})" for f in fits
+                        if f["arch"] == a) for a in ARCHS}
+    if len(fin) == len(attn) and all((r["log10_m_half_lo"] or -math.inf)
+                                     <= r["log10_bound_paper"]
+                                     <= (r["log10_m_half_hi"] or math.inf) for r in fin):
+        return verdict("reproduced", "Yes: κ_d(G)⁶ n ln n lies inside the interval of "
+                       f"MLP-Attn's m_½ at every n; at the full datasets: {ext['mlp_attn']}.")
+    gaps = [r["log10_bound_paper"] - r["log10_m_half"] for r in fin]
+    lows = [min(v for v in (f["log10_m_half_full_dataset_lo"],
+                            f["log10_m_half_rate_full_dataset_lo"], math.inf) if v is not None)
+            for f in fits if f["arch"] == "mlp_attn"]
+    big = bool(lows) and min(lows) > LARGEST["log10_width"]
+    return verdict("partly reproduced" if big else "not reproduced",
+                   "No: MLP-Attn's m_½ grows like " + ", ".join(
+                       f"{f['dataset']} n^{_g(f['exponent_n'])}" for f in fits
+                       if f["arch"] == "mlp_attn")
+                   + (f", 10^{_g(min(gaps))}…10^{_g(max(gaps))} below κ_d(G)⁶ n ln n"
+                      if gaps else "") + (f" (∞, κ_d(G) = ∞, at {len(attn) - len(fin)} of "
+                                          f"{len(attn)} sizes)" if len(fin) < len(attn) else "")
+                   + f"; extrapolated to the full datasets {ext['mlp_attn']} neurons (ReLU "
+                   f"{ext['relu']}), against the largest trained width {LARGEST['width']}"
+                   + (", so no practical width reaches the kernel regime" if big else "") + ".")
+
+
+def _p(v: Any) -> float | None:  # a stored log10 value -> the value
+    return None if v is None else 10.0 ** v
+
+
+def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
+    """One panel per dataset (m_½ with t-intervals, the n-law fit and its 95% band, the
+    rate −½ estimate, the three bounds), the shared legend in a last panel."""
+    rows, fits = summary["scaling"], summary["scaling_fit"]
+    dss = list(dict.fromkeys(r["dataset"] for r in rows))
+    fig, axs = plots.figure(len(dss) + 1)
+    for ax, ds in zip(axs, dss, strict=False):
+        for j, f in enumerate(x for x in fits if x["dataset"] == ds):
+            rs = [r for r in rows if r["dataset"] == ds and r["arch"] == f["arch"]]
+            ns, c, a = [r["n"] for r in rs], f"C{j}", f["arch"]
+            pts = [(r["n"], _p(r["log10_m_half"]), _p(r["log10_m_half_lo"]),
+                    _p(r["log10_m_half_hi"])) for r in rs if r["log10_m_half"] is not None]
+            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], fmt="o", color=c,  # t-CI
+                        yerr=[[m - (lo or m) for _, m, lo, _ in pts],
+                              [(hi or m) - m for _, m, _, hi in pts]], label=f"{a} m_½ (95% CI)")
+            plots.series(ax, ns, [_p(r["log10_m_half_rate"]) for r in rs], color=c,
+                         label=f"{a} m_½ at rate −½", marker="x", ls="none")
+            fit = f["fit"]
+            if fit["t"] is not None:  # the n-law fit and the 95% band of its mean line
+                blo, bhi = fit_band(fit, ns)
+                ax.plot(ns, [_p(fit["intercept"] + fit["exponent"] * math.log10(n))
+                             for n in ns], "-", color=c, label=f"{a} fit of m_½ in n")
+                ax.fill_between(ns, [_p(v) for v in blo], [_p(v) for v in bhi], color=c,
+                                alpha=0.2)
+            for key, ls, what in (("log10_bound_cond_h", "--", "κ(H_∞)² n ln n"),
+                                  ("log10_bound_du", ":", "Du et al. n⁶/(λ₀⁴δ³)")):
+                plots.series(ax, ns, [_p(r[key]) for r in rs], label=f"{a} {what}",
+                             color=c, ls=ls)
+        first = [r for r in rows if r["dataset"] == ds and r["arch"] == rows[0]["arch"]]
+        plots.series(ax, [r["n"] for r in first], [_p(r["log10_bound_paper"]) for r in first],
+                     label="κ_d(G)⁶ n ln n (paper)", color="k", ls="-.")
+        ax.axhline(LARGEST["width"], color="gray", lw=0.8, label="PaLM d_ff = 73,728")
+        plots.axes(ax, xlabel="training points n [images]", ylabel="width m [neurons]",
+                   title=f"{ds}: width for ratio 1/2", xlog=True, ylog=True, legend=False)
+    axs[-1].axis("off")
+    axs[-1].legend(*axs[0].get_legend_handles_labels(), loc="center", fontsize=8)
+    return [plots.save(fig, fig_dir, f"{NAME}_width_law")]
+
+
+SCALING_COLUMNS = (
+    ("dataset", "dataset"), ("arch", "arch"), ("n", "n"), ("log10 m_½", "log10_m_half"),
+    ("CI lo", "log10_m_half_lo"), ("CI hi", "log10_m_half_hi"),
+    ("log10 m_½ (rate −½)", "log10_m_half_rate"), ("CI lo", "log10_m_half_rate_lo"),
+    ("CI hi", "log10_m_half_rate_hi"), ("slope b", "slope"), ("κ(H_∞)", "cond_H"),
+    ("λ_min(H_∞)", "lambda_min"), ("log10 κ_d(G)⁶ n ln n", "log10_bound_paper"),
+    ("log10 κ(H_∞)² n ln n", "log10_bound_cond_h"), ("log10 Du", "log10_bound_du"),
+    ("λ₀ (unit rows)", "lambda0_unit"))
+FIT_COLUMNS = (
+    ("dataset", "dataset"), ("arch", "arch"), ("exponent e", "exponent_n"),
+    ("CI lo", "exponent_n_lo"), ("CI hi", "exponent_n_hi"), ("e (rate −½)", "exponent_n_rate"),
+    ("CI lo", "exponent_n_rate_lo"), ("CI hi", "exponent_n_rate_hi"),
+    ("e of κ_d⁶ n ln n", "exponent_bound_paper"), ("e of κ(H)² n ln n", "exponent_bound_cond_h"),
+    ("e of Du", "exponent_bound_du"), ("full n", "n_full"),
+    ("log10 m_½ (full)", "log10_m_half_full_dataset"), ("PI lo", "log10_m_half_full_dataset_lo"),
+    ("PI hi", "log10_m_half_full_dataset_hi"),
+    ("log10 m_½ (full, rate −½)", "log10_m_half_rate_full_dataset"),
+    ("PI lo", "log10_m_half_rate_full_dataset_lo"),
+    ("PI hi", "log10_m_half_rate_full_dataset_hi"), ("paper log10", "paper_log10"))
+"""(header, key) of the section's two tables: the ``scaling`` and ``scaling_fit`` rows."""
+
+
+def section(summary: dict[str, Any]) -> str:
+    w = summary["widths"]
     parts = [
-        "Closed-form NTK of the drawn weights (checked against autograd) vs the infinite-width "
-        f"NTK; w_r ~ N(0, κ²I), κ = {summary['init_scale']}, a_r ∈ {{±1}}, output scale "
-        f"m^(-1/2); classes {summary['classes']}; intervals: {summary['ci_method']}. "
-        "m_½ is the width at which the fitted ratio reaches 1/2 (extrapolated per seed; also "
-        "with the theoretical rate m^(-1/2) from the widest m). Errors are averaged over "
-        f"{summary['draws']} draws of W per seed and width. MLP-Attn's "
-        "H_∞ = relu_ntk(X C): the first layer only sees inner products and angles of X C.\n"]
-    for ds, e in summary["datasets"].items():
-        t = e["threshold"]
-        parts.append(f"\n**{ds}** (n = {t['n']}, d = {t['d']}, rank(G) = {t['rank_G']}; "
-                     f"κ_d(G): {t['cond_d_note']})\n\n")
-        rows = []
-        for arch, a in e["archs"].items():
-            chk = a["autograd_check"] or {}
-            rows.append([arch, a["lam_min"], a["schur_lower"], a["cond_H"],
-                         a["lam_min_resolved"], a["slope_ratio"]["mean"],
-                         a["slope_ratio"]["lo"], a["slope_ratio"]["hi"],
-                         a["log10_m_half"]["mean"], a["log10_m_half"]["lo"],
-                         a["log10_m_half"]["hi"], a["log10_m_half_rate_half"]["mean"],
-                         chk.get("max_rel_diff"), a["d_reduced"], a["reduction_rel_diff"]])
-        parts.append(table(["arch", "λ_min(H_∞)", "Schur bound", "κ(H_∞)", "λ_min resolved",
-                            "slope b", "b CI lo", "b CI hi", "log10 m_½", "CI lo", "CI hi",
-                            "log10 m_½ at rate m^(-1/2)", "autograd vs closed form",
-                            "reduced dim", "reduction error"], rows))
-        parts.append("\n")
-        parts.append(table(["paper threshold", "log10 m"],
-                           [["κ_d(G)⁶ n ln n (κ_d over min(n,d))", t["log10_width_paper"]],
-                            ["κ(G)⁶ n ln n (κ over the numerical rank)",
-                             t["log10_width_rank"]]]))
-        parts.append("\n")
-        hdr = ["m"] + [f"{arch} {k}" for arch in e["archs"] for k in ("rel. err", "ratio")]
-        body = []
-        for i, m in enumerate(summary["widths"]):
-            row: list[Any] = [m]
-            for a in e["archs"].values():
-                row += [a["per_m"][i]["rel_err"]["mean"], a["per_m"][i]["ratio"]["mean"]]
-            body.append(row)
-        parts.append(table(hdr, body))
+        f"Kernel-regime ratio ‖H_m − H_∞‖₂/λ_min(H_∞) at widths {w[0]}…{w[-1]} (nested "
+        f"neurons, errors averaged over {summary['draws']} networks per seed, seeds "
+        f"{fmt(summary['seeds'])}); w_r ~ N(0, κ²I), κ = {summary['init_scale']}; classes "
+        f"{summary['classes']}. m_½: width where the per-seed log-log fit reaches 1/2 (free "
+        f"slope), and with the slope fixed at −1/2 over widths ≥ "
+        f"{summary['rate_from_width']}. Intervals: {summary['ci_method']}. Bounds (c = 1, "
+        "log10): the paper's κ_d(G)⁶ n ln n, κ(H_∞)² n ln n, Du et al.'s n⁶/(λ₀⁴δ³) with "
+        f"δ = {summary['delta']} and λ₀ = λ_min(H_∞) of row-normalised inputs. The largest "
+        f"trained width: {summary['largest']['width']} ({summary['largest']['source']}).\n"]
+    parts += [f"\nNote: {s}.\n" for s in summary["notes"]]
+    for cols, rows in ((SCALING_COLUMNS, summary["scaling"]),
+                       (FIT_COLUMNS, summary["scaling_fit"])):
+        parts.append("\n" + table([h for h, _ in cols], [[r[k] for _, k in cols]
+                                                          for r in rows]))
     return "".join(parts)
 
 

@@ -25,7 +25,12 @@ numerical rank      max(n, d) * eps * sigma_max               numpy.linalg.matri
 mp eigen-residual   n * 10^-dps  (||SQ - QL||_F / ||S||_F)    backward-stable eigsy
 mp eigval rank      max(n, d) * 10^-dps * lambda_max          Weyl, exact G rounded once
 mp symmetry         10^-(dps - 5) (max|S - S^T| / max|S|)     5 guard digits
+dot-product sign    gamma_d (1 + u)^2 + 2u + u^2, u = eps/2   Higham Thm 3.5, rigorous
 ==================  =======================================  ===========================
+
+The ``dot-product sign`` rule (:func:`dot_sign_rtol`) is the only rigorous one (no SAFETY):
+it certifies the sign of an inner product computed in a lower precision, so it must bound
+the error, not estimate it (see its docstring).
 
 The three ``mp_*`` rules (owned by the pyverify spectrum layer) are for mpmath at ``dps``
 decimal digits; ``mpmath.workdps(dps)`` carries a unit roundoff of at most 10^-dps.
@@ -46,6 +51,7 @@ __all__ = [
     "arccos_rtol",
     "cond_rtol",
     "cube_rtol",
+    "dot_sign_rtol",
     "eig_rtol",
     "eps_of",
     "matmul_rtol",
@@ -140,6 +146,27 @@ def cube_rtol(precision: str | float, n: int, cond: float) -> float:
     """Relative tolerance for entries/eigenvalues of G^3 computed in floating point
     (three products, conditioning ``cond`` of G): ``SAFETY * 3 * n * eps * cond``."""
     return 3.0 * eig_rtol(precision, n, cond)
+
+
+def dot_sign_rtol(precision: str | float, d: int) -> float:
+    """Rigorous bound on ``|fl(x̂ᵀŵ) − xᵀw| / (‖x‖₂ ‖w‖₂)`` when ``x, w`` (d-vectors in a
+    wider precision) are rounded to ``precision`` (x̂, ŵ) and their inner product is computed
+    in it, in any summation order (a BLAS GEMM, FMA or not):
+    ``gamma_d (1 + u)^2 + 2u + u^2`` with ``u = eps/2`` and ``gamma_d = d u / (1 − d u)``.
+
+    Derivation: |x̂_k ŵ_k − x_k w_k| <= (2u + u^2) |x_k w_k| (two roundings); the computed sum
+    of d products differs from the exact one by at most gamma_d Σ|x̂_k ŵ_k| (Higham, Thm 3.5;
+    any order), and Σ|x̂_k ŵ_k| <= (1 + u)^2 Σ|x_k w_k| <= (1 + u)^2 ‖x‖₂ ‖w‖₂
+    (Cauchy-Schwarz).  So whenever ``|fl(x̂ᵀŵ)| > dot_sign_rtol · ‖x‖ ‖w‖`` the computed sign
+    is the sign of the exact xᵀw.  No SAFETY factor (a certificate, not an estimate);
+    gradual underflow adds an absolute error the caller bounds separately.  InputError when
+    d u >= 1/2 (the bound is then useless)."""
+    u = eps_of(precision) / 2.0
+    du = _check_size(d, "d") * u
+    if du >= 0.5:
+        raise InputError.for_arg("d", "too long for a rigorous inner-product bound in this "
+                                 "precision (d u >= 1/2)", d)
+    return du / (1.0 - du) * (1.0 + u) ** 2 + 2.0 * u + u * u
 
 
 def solve_rtol(precision: str | float, n: int, cond: float) -> float:

@@ -261,7 +261,7 @@ ARRAY_ROLES = {
     "K": "nn", "K_train": "nn", "A": "nn", "A_inv": "nn", "S": "nn", "S_or_eigs": "nn",
     "K_test_train": "mn", "y": "yn", "B": "nk", "Z": "nk", "eigs": "ve", "x": "vd",
     "delta": "vd", "Q": "dh", "V": "dh", "indices": "vn", "center_mean": "vd",
-    "W": "md", "radii": "vn",
+    "W": "md", "radii": "vn", "X_first": "nd",
 }
 MODULE_ROLES = {
     ("pyverify.sensitivity", "y"): "vd",
@@ -271,6 +271,9 @@ MODULE_ROLES = {
     ("linattn.dynamics", "T"): "md", ("linattn.dynamics", "W"): "md",
     ("linattn.function_class", "alpha"): "nn", ("pyverify.function_class", "alpha"): "nn",
     ("linattn.function_class", "Z"): "md",
+    ("linattn.finite_width", "A"): "nd",
+    ("linattn.widthlaw", "widths"): "yn", ("linattn.widthlaw", "ratios"): "yn",
+    ("linattn.widthlaw", "x"): "yn", ("linattn.widthlaw", "log10_y"): "yn",
     ("linattn.qkv", "K"): "dh",
     ("pyverify.spectrum", "eigs"): "ve",
 }
@@ -319,8 +322,6 @@ SCALARS: dict[str, _S] = {
     "on_checkpoint": _enum([None, lambda t: None], ["f"]),
     "mode": _enum(["spectral", "n", "none"], ["max", None]),
     # beyond-the-paper variants (softmax_attention, kernel_regime, multihead, qkv_ntk)
-    "widths": _S(st.lists(st.integers(1, 8), min_size=2, max_size=4).map(tuple),
-                 ((), (4,), (0, 2), (1.5, 2), "ab", None, (True, 2), 5)),
     "draws": _int(1, 3), "draw": _int(0, 3),
     "slope": _num(st.floats(-2, 2) | st.sampled_from([-5e-324, -1e-300])),
     "intercept": _num(st.floats(-300, 300)),
@@ -328,8 +329,26 @@ SCALARS: dict[str, _S] = {
     "layernorm": BOOLS, "parts": BOOLS,
     "variant": _enum(["linear", "softmax", "multihead", "layernorm", "qkv-linear",
                       "qkv-softmax"], ["transformer", None, 3]),
+    "target": POS_FLOAT, "x0": POS_FLOAT, "lam0": POS_FLOAT,
+    "rate": _num(st.sampled_from([-0.5, -1.0, -2.0])),
+    "rate_from": _num(st.sampled_from([0.0, 1.0, 4.0])),
+    "level": _num(st.sampled_from([0.9, 0.95, 0.99])),
+    "delta": _num(st.sampled_from([0.1, 0.5])),
+    "prediction": BOOLS, "rows": _int(1, 6), "count_width": _int(1, 8),
+    "fit": _S(st.just(None).map(lambda _: _fitted()), (None, {}, "fit", {"exponent": None})),
+    # both the nested-width curve (increasing) and kernel_regime (>= 2 distinct) accept these
+    "widths": _S(st.lists(st.integers(1, 8), min_size=2, max_size=3, unique=True).map(sorted),
+                 ((), (0, 2), (1.5, 2), "ab", None, 5, (4,))),
 }
+
+
+def _fitted() -> dict:
+    from linattn.widthlaw import power_law_fit
+
+    return power_law_fit([1, 2, 4, 8], [0.0, 0.3, 0.61, 0.9], x0=16)
 METHODS = {  # module -> (good, bad) values of ``method``
+    "linattn.opnorm": (["auto", "dense", "lanczos"], ["eigh", None, 1]),
+    "linattn.finite_width": (["auto", "dense", "lanczos"], ["eigh", None, 1]),
     "linattn.spectrum": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
     "linattn.kernel": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
     "linattn.solvers": (["auto", "cholesky", "pcg", "nystrom", "pivoted-cholesky"],

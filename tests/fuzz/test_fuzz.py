@@ -60,6 +60,9 @@ MODULES = (
     "linattn.kernel",
     "linattn.spectrum",
     "linattn.ntk",
+    "linattn.finite_width",
+    "linattn.opnorm",
+    "linattn.widthlaw",
     "linattn.influence",
     "linattn.malleability",
     "linattn.checks",
@@ -85,6 +88,7 @@ SKIP = {
     "InverseHealth": "result container of check_inverse",
     "MalleabilityResult": "result container of estimate_malleability",
     "SolveResult": "result container of solve_spd",
+    "SymNorm": "result NamedTuple of sym_spectral_norm",
     "SolveInfo": "result container of influence_matrix(return_info=True)",
     "NystromApprox": "result container of nystrom_approx",
     "ApproxInfluence": "result container of approx_influence",
@@ -122,13 +126,19 @@ INF_ALLOWED = {
     ("linattn.checks.shifted_cond", "<float>"):
         "kappa = inf when lambda_min + ridge <= 0 (singular or indefinite K + ridge I)",
     ("linattn.checks.check_kernel", ".tau"): "echo of the tau argument",
+    **{("linattn.widthlaw.width_bounds", f"[{k!r}]"): why for k, why in (
+        ("cond_H", "kappa(H_inf) = inf when lambda_min(H_inf) <= 0 (its bound is then None)"),
+        ("cond_H_unit", "kappa = inf when lambda_0 <= 0 (the Du bound is then None)"),
+        ("cond_G", "kappa(G) = inf when X is numerically zero (spectral_stats)"),
+        ("cond_d_G", "kappa_d = inf when rank(G) < min(n, d), with cond_d_note"))},
 }
 
 EXPENSIVE = {  # exact / symbolic / iterative: fewer examples
     "pyverify.kernel", "pyverify.spectrum", "pyverify.sensitivity",
 }
 EXPENSIVE_FUNCS = {"estimate_malleability", "empirical_ntk", "approx_influence", "solve_spd",
-                   "nystrom_approx", "kernel_double_sum", "kernel_regime_curve"}
+                   "nystrom_approx", "kernel_double_sum", "kernel_regime_curve",
+                   "route_check"}
 
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -79,3 +81,25 @@ def test_arccos_rule_is_the_square_root_amplification_of_the_cosine_error():
     t = delta
     assert math.acos(1 - t) <= arccos_rtol("float64", 8)
     assert arccos_rtol("float32", 8) > arccos_rtol("float64", 8)
+
+
+@pytest.mark.parametrize("d", [1, 7, 64, 784, 3072])
+def test_dot_sign_rule_bounds_float32_inner_products(d):
+    """|fl32(x̂ᵀŵ) − xᵀw| <= dot_sign_rtol("float32", d) ‖x‖ ‖w‖ for float64 x, w rounded to
+    float32, in BLAS order (np.dot) and in the worst sequential order (np.cumsum of
+    same-sign terms); the exact value by math.fsum of the exactly representable float64
+    products of the float32 inputs and of the float64 inputs."""
+    rng = np.random.default_rng(d)
+    bound = tol.dot_sign_rtol("float32", d)
+    for trial in range(20):
+        x, w = rng.standard_normal(d), rng.standard_normal(d)
+        if trial % 2:
+            x, w = np.abs(x), np.abs(w)  # all products positive: errors accumulate
+        x32, w32 = x.astype(np.float32), w.astype(np.float32)
+        exact = math.fsum(float(a) * float(b) for a, b in zip(x, w, strict=True))
+        scale = float(np.linalg.norm(x) * np.linalg.norm(w))
+        for computed in (float(np.dot(x32, w32)), float(np.cumsum(x32 * w32)[-1])):
+            assert abs(computed - exact) <= bound * scale
+    assert tol.dot_sign_rtol("float64", d) < tol.dot_sign_rtol("float32", d)
+    with pytest.raises(InputError):
+        tol.dot_sign_rtol("float16", 2**12)
