@@ -116,7 +116,8 @@ def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
         try:
             sw = malleability_sweep(Xr, Tr, arch=arch, ridge=unit.param("ridge"),
                                     ridge_mode=unit.param("ridge_mode"),
-                                    threats=[Threat("l2-row", cfg.eps, box=None)], topk=None,
+                                    threats=[Threat("l2-row", cfg.eps, box=None)],
+                                    topk=min(10, X.shape[0] - 1),
                                     steps=cfg.steps, init_samples=cfg.init_samples,
                                     seed=unit.seed, first_order=True,
                                     power_iters=cfg.power_iters)
@@ -125,7 +126,7 @@ def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
             continue
         a = sw.attacks[0]
         out[arch] = {"value": a.value, "first_order": a.first_order, "cond": sw.cond,
-                     "ridge_abs": sw.ridge_abs}
+                     "ridge_abs": sw.ridge_abs, "topk_jaccard": a.topk_jaccard}
     ok = all("value" in out[a] for a in ARCHS)
     out["ratio"] = out["mlp_attn"]["value"] / out["relu"]["value"] if ok else None
     out["ratio_first_order"] = (out["mlp_attn"]["first_order"] / out["relu"]["first_order"]
@@ -156,7 +157,10 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
         r = stats.mean_ci([x["ratio"] for x in res])
         f = stats.mean_ci([x["ratio_first_order"] for x in res])
         lam1 = stats.mean_ci([x["lambda1_G"] for x in res])["mean"]
-        rows.append({"dataset": ds, "ridge_mode": mode, "ridge": ridge, "n": n,
+        jac = {tag: stats.mean_ci([x[a].get("topk_jaccard") for x in res])["mean"]
+               for a, tag in (("relu", "relu"), ("mlp_attn", "attn"))}
+        rows.append({"dataset": ds, "threat": "l2-row", "ridge_mode": mode, "ridge": ridge,
+                     "n": n, "topk_jaccard_attn": jac["attn"], "topk_jaccard_relu": jac["relu"],
                      "lambda1_G": lam1, "n_lambda1": n * lam1,
                      "ratio": r["mean"], "ratio_lo": r["lo"], "ratio_hi": r["hi"],
                      "ratio_first_order": f["mean"], "ratio_first_order_lo": f["lo"],

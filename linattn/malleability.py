@@ -16,11 +16,12 @@ and Z; keys = the perturbed training inputs) under the ReLU NTK ``relu_ntk``:
 
 ``arch="relu"`` is phi(keys, Z) = Z; ``arch="mlp_attn"`` is linearized attention,
 phi(keys, Z) = Z (keysᵀ keys) = Z C, computed as (Z keysᵀ) keys (n k d flops) when d > n and
-Z (keysᵀ keys) (n d² + k d²) otherwise.  Any other callable is used as phi (softmax attention,
-several heads, LayerNorm, ...): it must be differentiable and return finite (k, p) features.
-A phi that is not rotation equivariant (LayerNorm, softmax of scaled inner products is
-invariant but a per-coordinate nonlinearity is not) must see pixel coordinates, not the span
-coordinates of :mod:`linattn.reduce`.
+Z (keysᵀ keys) (n d² + k d²) otherwise; when d > n the ascent evaluates its kernels from
+inner products alone (:func:`linattn.adjoint.attention_gram_kernels`).  Any other callable
+is used as phi (softmax attention, several heads, LayerNorm, ...): it must be differentiable
+and return finite (k, p) features.  Only a rotation-equivariant phi (phi(keys Q, Z Q) =
+phi(keys, Z) Q' for orthogonal Q, as relu, mlp_attn and softmax attention are) may be run on
+the span coordinates of :mod:`linattn.reduce`; give any other (LayerNorm) pixel coordinates.
 
 Ridge (``ridge_mode``): ``"relative"``: λ = ridge · tr K(X, X) / n of the unperturbed kernel,
 per architecture (the attention kernel is ~(n‖x‖²)² times ReLU's; a ridge relative to the

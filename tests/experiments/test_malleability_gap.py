@@ -31,6 +31,8 @@ def test_smoke_outputs(smoke: tuple[dict, Path, gap.Config]) -> None:
         assert r["ratio_lo"] <= r["ratio"] <= r["ratio_hi"] and r["ratio_first_order"] > 0
         assert math.isclose(r["n_lambda1"], r["n"] * r["lambda1_G"])
         assert r["cond_relu"] >= 1 and r["cond_attn"] >= 1
+        assert r["threat"] == "l2-row" and 0 <= r["topk_jaccard_attn"] <= 1
+        assert 0 <= r["topk_jaccard_relu"] <= 1  # the malleability-row contract
     assert out["figures"] and all((run_dir / f).is_file() for f in out["figures"])
     assert table_cells_not_in(out["section"], s) == []
     assert gap.CLAIM == "malleability-ratio" and "malleability_gap" in ORDER
