@@ -103,19 +103,22 @@ def test_gate_failure_is_recorded_with_its_kappa(monkeypatch: pytest.MonkeyPatch
         s["verdict"]["sentence"]
 
 
-def _cell(threat: str, status: str, lo: float, hi: float) -> dict:
+def _cell(threat: str, status: str, lo: float, hi: float, mode: str = "relative") -> dict:
     return {"threat": threat, "status": status, "ratio_min": lo, "ratio_max": hi,
-            "n_gate": 0}
+            "n_gate": 0, "ridge_mode": mode}
 
 
 def test_one_disagreement_sentence_per_threat_and_the_verdict() -> None:
     cells = [_cell("l2-row", "not reproduced", 0.5 + i / 10, 1.5) for i in range(30)]
-    cells += [_cell("linf", "partly reproduced", 1.0, 3.0), _cell("poison", "reproduced", 2, 5)]
+    cells += [_cell("linf", "partly reproduced", 1.0, 3.0, "absolute"),
+              _cell("poison", "reproduced", 2, 5, "absolute")]
     dis = exp._disagreements(cells)
     assert len(dis) == 1 and "l2-row" in dis[0] and "30 of 30" in dis[0]
+    assert "30 relative ridge" in dis[0]
     v = exp._verdict(cells, {"min": 0.5, "max": 5.0, "mean": 1.0})
-    assert v["status"] == "partly reproduced" and "1 and in some rows of 1 of 32" in \
-        v["sentence"]
+    assert v["status"] == "partly reproduced"
+    assert "some rows of 2 of 32" in v["sentence"] and "(2 absolute ridge)" in v["sentence"]
+    assert "every row of 1;" in v["sentence"]
     assert exp._verdict([_cell("linf", "reproduced", 2, 3)], {"min": 2, "max": 3,
                                                             "mean": 2.5})["status"] == \
         "reproduced"
@@ -156,7 +159,10 @@ def test_bad_config() -> None:
 def test_heatmap_helper_rejects_mismatched_bins() -> None:
     from experiments import plots
 
+    import matplotlib.pyplot as plt
+
     fig, (ax,) = plots.figure()
     with pytest.raises(ConfigError):
         plots.binned_heatmap(ax, [[1.0]], [["1"]], edges=(0.0, 1.0), colors=("r", "g"),
                              names=("a", "b"), xticks=["x"], yticks=["y"], missing="none")
+    plt.close(fig)
