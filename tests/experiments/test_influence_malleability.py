@@ -157,9 +157,9 @@ def test_bad_config() -> None:
 
 
 def test_heatmap_helper_rejects_mismatched_bins() -> None:
-    from experiments import plots
-
     import matplotlib.pyplot as plt
+
+    from experiments import plots
 
     fig, (ax,) = plots.figure()
     with pytest.raises(ConfigError):
