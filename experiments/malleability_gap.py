@@ -15,7 +15,9 @@ Fits, per ridge convention and estimator, pooled over datasets and sizes (one po
 (dataset, n) = the mean over seeds): log10 ratio = a + b log10(n λ₁(G)) (least squares,
 :func:`experiments.stats.loglog_fit`; 95% interval b ± t_{0.975, k−2} se_b), and per
 dataset the slope against n alone.  The paper's bound is exponent 1 in n λ₁(G); "grows"
-means b's interval lies above 0.
+means b's interval lies above 0.  Caveat: the paper's S is an absolute sensitivity, M is
+relative to ‖I(X)‖_F (so a kernel's overall scale cancels); both compare the same
+perturbation of the same data under one shared λ.
 """
 
 from __future__ import annotations
@@ -256,7 +258,8 @@ def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
 
 def section(summary: dict[str, Any]) -> str:
     parts = [f"Threat l2-row at ε = {fmt(summary['eps'])}, classes {summary['classes']}; "
-             "ratio mean over seeds (Student-t 95% CI); first order = ε‖JD‖₂/‖I‖_F. "
+             "ratio mean over seeds (Student-t 95% CI); first order = ε‖JD‖₂/‖I‖_F. M is "
+             "relative to ‖I(X)‖_F, the paper's S an absolute sensitivity. "
              f"Clamped sizes: {'; '.join(summary['clamp_notes']) or 'none'}.\n\n"]
     parts.append(table(["ridge", "dataset", "n", "λ₁(G)", "n·λ₁(G)", "ratio (PGA)", "CI lo",
                         "CI hi", "ratio (1st order)", "gate failures"],
