@@ -65,29 +65,25 @@ class _Arccos(torch.autograd.Function):
                 sym: bool) -> torch.Tensor:
         with torch.no_grad():
             G = G.detach()
-            if sym:
-                G = G.clone()
-                G.diagonal().copy_(a * a)
             U = (G / torch.outer(a, b)).clamp_(-1.0, 1.0)  # a_i b_j commutes: symmetric
             if sym:
                 U.diagonal().fill_(1.0)
-            S = torch.arccos(U).neg_().add_(math.pi).div_(_TWO_PI)
+            S = torch.arccos(U).mul_(-1.0 / _TWO_PI).add_(0.5)  # (π − arccos u)/(2π)
             H = G * S
+            if sym:
+                H.diagonal().copy_(0.5 * a * a)
         ctx.sym = sym
         ctx.save_for_backward(a, b, G, U, S)
-        return finite_result(H, "NTK H", "Phi")
+        return H
 
     @staticmethod
     def backward(ctx: Any, Hbar: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         a, b, G, U, S = ctx.saved_tensors
-        inside = U.abs() < 1
         # 1 - u² > 0 exactly where |u| < 1 (u² rounds below 1); the other entries get 0
-        sp = torch.where(inside, 1.0 / (_TWO_PI * torch.sqrt(torch.where(inside, 1.0 - U * U,
-                                                                         1.0))),
-                         torch.zeros_like(U))
-        sp.mul_(U)  # u s'
-        Gbar = Hbar * (S + sp)
-        R = Hbar * G * sp  # H̄ G u s'
+        t = torch.mul(U, U).neg_().add_(1.0)
+        sp = torch.where(t > 0, U * torch.rsqrt(t), 0.0).mul_(1.0 / _TWO_PI)  # u s'(u)
+        Gbar = (sp + S).mul_(Hbar)
+        R = sp.mul_(Hbar).mul_(G)  # H̄ G u s'
         if ctx.sym:
             d = Hbar.diagonal().clone()
             Gbar.diagonal().zero_()
@@ -98,21 +94,18 @@ class _Arccos(torch.autograd.Function):
         return Gbar, abar, -R.sum(0) / b, None
 
 
-def _gram(P: torch.Tensor, Q: torch.Tensor | None) -> torch.Tensor:
-    if Q is None:
-        G = P @ P.T
-        return 0.5 * (G + G.T)  # exactly symmetric, as in relu_ntk_core
-    return P @ Q.T
-
-
-def _ntk(P: torch.Tensor, Q: torch.Tensor | None = None) -> torch.Tensor:
+def _ntk(P: torch.Tensor, Q: torch.Tensor | None = None, *,
+         symmetric: bool = False) -> torch.Tensor:
+    """H(P, Q) (Q None: H(P, P)); ``symmetric``: symmetrise P Pᵀ first, so H == Hᵀ exactly
+    (the ascent skips it: its Cholesky solve reads one triangle)."""
     a = torch.linalg.vector_norm(P, dim=1)
     _check_norms(a, "Phi")
     if Q is None:
-        return _Arccos.apply(_gram(P, None), a, a, True)
+        G = P @ P.T
+        return _Arccos.apply(0.5 * (G + G.T) if symmetric else G, a, a, True)
     b = torch.linalg.vector_norm(Q, dim=1)
     _check_norms(b, "Psi")
-    return _Arccos.apply(_gram(P, Q), a, b, False)
+    return _Arccos.apply(P @ Q.T, a, b, False)
 
 
 def relu_ntk_adjoint(Phi: Any, Psi: Any = None) -> torch.Tensor:
@@ -124,7 +117,7 @@ def relu_ntk_adjoint(Phi: Any, Psi: Any = None) -> torch.Tensor:
     if Psi is not None:
         Q = as_matrix(Psi, "Psi", dtype=P.dtype, device=P.device)
         check_same_cols(P, Q, "Phi", "Psi")
-    return _ntk(P, Q)
+    return finite_result(_ntk(P, Q, symmetric=True), "NTK H", "Phi")
 
 
 def arccos_ntk(G: Any, a: Any, b: Any = None) -> torch.Tensor:
@@ -137,7 +130,7 @@ def arccos_ntk(G: Any, a: Any, b: Any = None) -> torch.Tensor:
     if Gt.shape != (at.shape[0], bt.shape[0]) or bool((at <= 0).any() or (bt <= 0).any()):
         raise InputError.for_arg("G", f"must be (len(a), len(b)) = ({at.shape[0]}, "
                                  f"{bt.shape[0]}) with norms a, b > 0", tuple(Gt.shape))
-    return _Arccos.apply(Gt, at, bt, b is None)
+    return finite_result(_Arccos.apply(Gt, at, bt, b is None), "NTK H", "G")
 
 
 def attention_gram_kernels(X: torch.Tensor, T: torch.Tensor
@@ -146,11 +139,9 @@ def attention_gram_kernels(X: torch.Tensor, T: torch.Tensor
     S = T Xᵀ and the features Φ = X C = G X, Φ_T = T C = S X (C = XᵀX), the feature Grams
     are Φ Φᵀ = G³, Φ_T Φᵀ = S G² and ‖Φ_T,t‖² = (S G Sᵀ)_tt: n² d + k n d + O(n³) flops
     instead of the features' ~4 n² d.  X: (n, d), T: (k, d) validated tensors."""
-    G = _gram(X, None)
+    G = X @ X.T
     S = T @ X.T
-    G2 = G @ G
-    KG = _gram(G2, G)  # G² G
-    KG = 0.5 * (KG + KG.T)
+    KG = (G @ G) @ G  # G³ = Φ Φᵀ
     a = torch.sqrt(torch.clamp(KG.diagonal(), min=0.0))
     SG = S @ G
     b = torch.sqrt(torch.clamp((SG * S).sum(1), min=0.0))
@@ -162,16 +153,16 @@ def attention_gram_kernels(X: torch.Tensor, T: torch.Tensor
 class _RidgeInfluence(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, K: torch.Tensor, Kt: torch.Tensor, lam: float) -> torch.Tensor:
-        Kd = K.detach()
-        Z = ridge_solve(Kd, Kt.detach().T, ridge=lam, check=False, method="cholesky")
-        ctx.lam = lam
-        ctx.save_for_backward(Kd, Z)
+        A = K.detach().clone()
+        A.diagonal().add_(lam)  # K + λI in place: no n × n identity
+        Z = ridge_solve(A, Kt.detach().T, check=False, method="cholesky")
+        ctx.save_for_backward(A, Z)
         return Z.T
 
     @staticmethod
     def backward(ctx: Any, Ibar: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        K, Z = ctx.saved_tensors
-        V = ridge_solve(K, Ibar.T, ridge=ctx.lam, check=False, method="cholesky")
+        A, Z = ctx.saved_tensors
+        V = ridge_solve(A, Ibar.T, check=False, method="cholesky")
         return -(Z @ V.T), V.T, None
 
 
