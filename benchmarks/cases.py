@@ -4,17 +4,19 @@ Each case is ``case(mode, device, sizes=None) -> CaseResult`` (``mode``: ``tiny`
 harness test, ``quick`` or ``full``).  Modules: :mod:`benchmarks.kernel_cases` (spectra,
 influence, NTKs against their GEMM floor or neural-tangents), :mod:`benchmarks.thread_cases`
 (the OpenMP wait policy of the library), :mod:`benchmarks.beyond_cases` (the trainable-QKV NTK
-limit against neural-tangents).
+limit against neural-tangents), :mod:`benchmarks.scale_cases` (the finite-width NTK against its
+GEMM floor), :mod:`benchmarks.attack_cases` (one projected-gradient ascent step against the
+kernel build).
 """
 
 from __future__ import annotations
 
-from benchmarks import beyond_cases, kernel_cases, scale_cases, thread_cases
+from benchmarks import attack_cases, beyond_cases, kernel_cases, scale_cases, thread_cases
 from benchmarks.harness import CaseResult
 
 __all__ = ["CASES", "SIZES", "run_case", "tiny_sizes"]
 
-_MODULES = (kernel_cases, thread_cases, beyond_cases, scale_cases)
+_MODULES = (kernel_cases, thread_cases, beyond_cases, scale_cases, attack_cases)
 CASES = {name: fn for m in _MODULES for name, fn in m.CASES.items()}
 SIZES = {name: s for m in _MODULES for name, s in m.SIZES.items()}
 

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 
 from pyverify.errors import ConfigError
 
-__all__ = ["DPI", "axes", "figure", "positive", "save", "series"]
+__all__ = ["DPI", "axes", "binned_heatmap", "figure", "positive", "save", "series"]
 
 DPI = 110
 """Resolution of every PNG in the report."""
@@ -106,3 +106,27 @@ def save(fig: Any, fig_dir: str | Path, name: str) -> str:
     fig.savefig(fig_dir / fname, dpi=DPI, format="png", metadata={"Software": None})
     plt.close(fig)
     return fname
+
+
+def binned_heatmap(ax: Any, values: Sequence[Sequence[float]], texts: Sequence[Sequence[str]],
+                   *, edges: Sequence[float], colors: Sequence[str], names: Sequence[str],
+                   xticks: Sequence[str], yticks: Sequence[str], missing: str) -> None:
+    """A heatmap of ``values`` (rows × columns) coloured by the bin ``edges[i] <= v <
+    edges[i + 1]`` (``colors[i]``, legend ``names[i]``), NaN cells grey (legend
+    ``missing``), with ``texts`` written in the cells.  Call :func:`axes` for the labels."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    if not (len(edges) == len(colors) + 1 == len(names) + 1):
+        raise ConfigError.for_arg("edges/colors/names", "need len(edges) = len(colors) + 1 = "
+                                  "len(names) + 1", (len(edges), len(colors), len(names)))
+    cmap = ListedColormap(list(colors)).with_extremes(bad="#bdbdbd")
+    ax.imshow(values, cmap=cmap, norm=BoundaryNorm(list(edges), cmap.N), aspect="auto")
+    for i, row in enumerate(texts):
+        for j, text in enumerate(row):
+            ax.text(j, i, text, ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(len(xticks)), list(xticks), fontsize=7)
+    ax.set_yticks(range(len(yticks)), list(yticks), fontsize=7)
+    ax.legend(handles=[Patch(color=c, label=n) for c, n in zip(colors, names, strict=True)]
+              + [Patch(color="#bdbdbd", label=missing)], fontsize=6, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0))

@@ -12,7 +12,7 @@ from types import ModuleType
 __all__ = ["ORDER", "load_module", "load_modules"]
 
 ORDER = ("correspondence", "spectral_table", "ntk_convergence", "influence_malleability",
-         "qkv_extension", "cubing_precision", "learning_dynamics",
+         "malleability_gap", "qkv_extension", "cubing_precision", "learning_dynamics",
          "softmax_attention", "multihead_layernorm", "trainable_qkv")
 """The experiments of the main job, in report order."""
 

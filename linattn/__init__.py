@@ -12,7 +12,9 @@ mathematical object, each implementing the claims named in ``pyverify/manifest.t
   MLP-Attn, the networks, the empirical NTK (``ntk-width``);
 * :mod:`linattn.influence` -- kernel ridge regression, influence matrices, leave-one-out
   residuals, the one gated SPD solve;
-* :mod:`linattn.malleability` -- influence malleability M(ε) (``malleability-ratio``);
+* :mod:`linattn.malleability` -- influence malleability M(ε) (``malleability-ratio``), with
+  its threat models (:mod:`linattn.threats`), attacks (:mod:`linattn.attack`), attribution
+  metrics (:mod:`linattn.attribution`) and the ascent's adjoints (:mod:`linattn.adjoint`);
 * :mod:`linattn.dynamics` -- gradient-descent training, the loss landscape and the
   empirical-NTK influence along training (``learning-dynamics``);
 * :mod:`linattn.qkv` -- random trainable-QKV linear attention (``qkv-extension``);

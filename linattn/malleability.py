@@ -1,161 +1,158 @@
 """Influence malleability of kernel ridge regression with an architecture's NTK.
 
-Definition (claim ``malleability-ratio``; the paper does not state its attack, so this is
-ours, the per-row relative l2 ball):
+Definition (claim ``malleability-ratio``; the paper does not state its attack, so the threat
+models are ours, :mod:`linattn.threats`):
 
-    For training inputs X (with labels y) and held-out test inputs T: I(X) is the influence
-    matrix of kernel ridge regression with the architecture's NTK, where for MLP-Attn the
-    attention map C is rebuilt from the (perturbed) training inputs.  Malleability
-    M(eps) = max over perturbations delta with ||delta_j||_2 <= eps ||x_j||_2 for every
-    training row j of ||I(X + delta) - I(X)||_F / ||I(X)||_F.
+    For training inputs X (n, d) and held-out test inputs T (n_test, d): I(X) is the influence
+    matrix of kernel ridge regression with the architecture's NTK, rebuilt from the
+    (perturbed) training inputs.  Malleability under a threat model with feasible set B,
+    M = max_{δ ∈ B} ‖I(X + δ) − I(X)‖_F / ‖I(X)‖_F.
 
-Here I(X) = K(T, X) (K(X, X) + lambda I)^{-1} (n_test, n) with K = ``ntk.relu_ntk`` for
-``arch="relu"`` and K = ``ntk.mlp_attn_ntk`` with C = (X + delta)^T (X + delta) (also in
-K(T, X)) for ``arch="mlp_attn"``.  The labels do not enter I.
+Architectures are feature maps ``phi(keys, Z) -> features (k, p)`` (differentiable in keys
+and Z; keys = the perturbed training inputs) under the ReLU NTK ``relu_ntk``:
 
-Ridge: with ``relative_ridge=True`` (default) the absolute ridge is
-lambda = ridge * tr(K(X, X)) / n of the UNPERTURBED kernel, held fixed during the attack.
-The attention kernel's scale is ~ n^2 (||x||^4 C-scale) times ReLU's, so one absolute
-ridge would regularise the two architectures incomparably; a ridge relative to the mean
-eigenvalue makes them comparable.  ``relative_ridge=False`` uses ``ridge`` as given.
+    K(X, X) = relu_ntk(phi(X, X)),  K(T, X) = relu_ntk(phi(X, T), phi(X, X)),
+    I(X) = K(T, X) (K(X, X) + λI)⁻¹   (n_test, n; the labels do not enter I).
 
-Estimation: projected gradient ascent on F(delta) = ||I(X + delta) - I(X)||_F / ||I(X)||_F
-(autograd through the kernel and the Cholesky solve), ``restarts`` starts, each the best of
-``init_samples`` random points on the boundary of the feasible set (the landscape has
-several local maxima: plain ascent from one random point can end below a random sample),
-then ``steps`` steps each of size ``step_size`` (default
-2.5/steps) times eps ||x_j|| along the row-normalised gradient, each row projected back on
-its ball.  The best F seen (over all iterates and restarts) is reported: a lower bound on
-M(eps) (a maximisation in a non-convex problem).
+``arch="relu"`` is phi(keys, Z) = Z; ``arch="mlp_attn"`` is linearized attention,
+phi(keys, Z) = Z (keysᵀ keys) = Z C, computed as (Z keysᵀ) keys (n k d flops) when d > n and
+Z (keysᵀ keys) (n d² + k d²) otherwise; when d > n the ascent evaluates its kernels from
+inner products alone (:func:`linattn.adjoint.attention_gram_kernels`).  Any other callable
+is used as phi (softmax attention, several heads, LayerNorm, ...): it must be differentiable
+and return finite (k, p) features.  Only a rotation-equivariant phi (phi(keys Q, Z Q) =
+phi(keys, Z) Q' for orthogonal Q, as relu, mlp_attn and softmax attention are) may be run on
+the span coordinates of :mod:`linattn.reduce`; give any other (LayerNorm) pixel coordinates.
 
-First-order estimate: eps ||J D||_2 / ||I(X)||_F with J = dI/dX (a linear map on
-delta, (n, d) -> (n_test, n), Frobenius norms) and D scaling row j by ||x_j||; ||J D||_2
-by ``power_iters`` power iterations on (J D)^T (J D) with ``torch.func.jvp``/``vjp``.  The
-per-row feasible set contains the Frobenius ball of radius eps (in u = D^{-1} delta) and
-lies in the one of radius eps sqrt(n), so to first order eps ||JD|| / ||I|| <= M(eps) <=
-sqrt(n) eps ||JD|| / ||I|| (``first_order_upper``).
+Ridge (``ridge_mode``): ``"relative"``: λ = ridge · tr K(X, X) / n of the unperturbed kernel,
+per architecture (the attention kernel is ~(n‖x‖²)² times ReLU's; a ridge relative to the
+mean eigenvalue makes the two comparable); ``"absolute"``: λ = ridge, the same for every
+architecture (the convention of the paper's sensitivity analysis), in the kernel's units:
+pixels in [0, 1], so K_relu(x, x) = ‖x‖²/2 is 7.5 (digits), ~43 (MNIST), ~430 (CIFAR-10)
+on average.  λ is held fixed during the attack.
+
+Gates: with ``check`` the unperturbed K(X, X) passes the Appendix A.8 gates
+(``linattn.checks.check_kernel``: symmetry, PSD, 2-norm κ(K + λI) < 1e12) before any attack;
+a failure raises :class:`~pyverify.errors.KernelHealthError` with the measured κ in ``value``.
+
+Estimation: projected gradient ascent (:func:`linattn.threats.ascend`; ``restarts`` runs,
+each from the best of ``init_samples`` random starts, ``steps`` steps of ``step_size``
+(default 2.5/steps) radii or ε; the best value seen: a lower bound on M), differentiating
+through the kernel and the solve by the hand-written adjoints of :mod:`linattn.adjoint`.
+For each attack the top-k overlap (Jaccard) and Spearman ρ of I before and after the best δ
+(:mod:`linattn.attribution`).  Poisoning picks its rows by :func:`linattn.threats.sensitive_rows`.
+
+First-order estimate (``l2-row`` only): ε ‖J D‖₂ / ‖I(X)‖_F with J = dI/dX and D scaling row j
+by ‖x_j‖, by ``power_iters`` power iterations with ``torch.func.jvp``/``vjp`` (autograd
+through ``relu_ntk_core`` and the Cholesky solve).  The per-row balls contain the Frobenius
+ball of radius ε (in u = D⁻¹δ) and lie in the one of radius ε√n, so to first order
+ε‖JD‖/‖I‖ <= M <= √n ε‖JD‖/‖I‖ (``first_order_upper``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from linattn.adjoint import (
+    FeatureMap,
+    Kernels,
+    attention_gram_kernels,
+    feature_kernels,
+    influence_fn,
+)
+from linattn.attack import Attack, Targeted, run_attacks
 from linattn.checks import check_kernel
 from linattn.influence import add_ridge, ridge_solve
 from linattn.ntk import relu_ntk_core
+from linattn.threats import Threat, projected_gradient_ascent
 from linattn.validate import as_matrix, as_pair, own_dtype, positive_ridge
 from pyverify.errors import InputError, NumericalError
 
-__all__ = ["ARCHS", "MalleabilityResult", "estimate_malleability", "projected_gradient_ascent"]
+__all__ = ["ARCHS", "RIDGE_MODES", "MalleabilityResult", "Sweep", "arch_kernels",
+           "estimate_malleability", "feature_map", "malleability_sweep", "plain_influence",
+           "projected_gradient_ascent"]
 
 ARCHS = ("relu", "mlp_attn")
+RIDGE_MODES = ("relative", "absolute")
 
 
-@dataclass(frozen=True)
-class MalleabilityResult:
-    """PGA estimate of M(eps) and its first-order estimate (see the module docstring)."""
-
-    value: float
-    first_order: float | None
-    first_order_upper: float | None
-    steps: int
-    restarts: int
-    per_restart: tuple[float, ...]
-    eps: float
-    ridge: float
-    ridge_abs: float
-    base_norm: float
-    arch: str
-    step_size: float
-    power_iters: int
-    relative_ridge: bool
-    init_samples: int
-    cond: float | None = None  # 2-norm kappa(K + ridge_abs I) of the unperturbed system
+def _relu_phi(keys: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
+    return Z
 
 
-def _kernels(arch: str, X: torch.Tensor, T: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    if arch == "mlp_attn":
-        C = X.T @ X
-        X, T = X @ C, T @ C
-    return relu_ntk_core(X, None, "X_train", "X_train"), relu_ntk_core(T, X, "X_test", "X_train")
+def _mlp_attn_phi(keys: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
+    n, d = keys.shape
+    return (Z @ keys.T) @ keys if d > n else Z @ (keys.T @ keys)
 
 
-def _influence_fn(arch: str, T: torch.Tensor, lam: float) -> Callable[[torch.Tensor],
-                                                                      torch.Tensor]:
+def feature_map(arch: Any) -> tuple[str, FeatureMap]:
+    """``(name, phi)`` of an architecture: "relu", "mlp_attn" (module docstring) or a
+    callable phi (name: its ``__name__``)."""
+    if isinstance(arch, str) and arch in ARCHS:
+        return arch, (_relu_phi if arch == "relu" else _mlp_attn_phi)
+    if callable(arch) and not isinstance(arch, str | type):
+        return getattr(arch, "__name__", type(arch).__name__), arch
+    raise InputError.for_arg("arch", f"must be one of {ARCHS} or a feature map "
+                             "phi(keys, Z) -> features", arch)
+
+
+def arch_kernels(arch: Any, n: int, d: int) -> Kernels:
+    """The ascent's kernels (X, T) ↦ (K(X, X), K(T, X)) of ``arch`` for X: (n, d): MLP-Attn
+    from inner products (:func:`linattn.adjoint.attention_gram_kernels`) when d > n, else
+    the feature route ``feature_kernels(phi)``."""
+    _, phi = feature_map(arch)
+    for name, v in (("n", n), ("d", d)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError.for_arg(name, "must be an integer >= 1", v)
+    if isinstance(arch, str) and arch == "mlp_attn" and d > n:
+        return attention_gram_kernels
+    return feature_kernels(phi)
+
+
+def _features(phi: FeatureMap, X: torch.Tensor, T: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    FX, FT = phi(X, X), phi(X, T)
+    for name, F, rows in (("phi(X, X)", FX, X.shape[0]), ("phi(X, T)", FT, T.shape[0])):
+        if not (isinstance(F, torch.Tensor) and F.ndim == 2 and F.shape[0] == rows
+                and F.dtype == X.dtype):
+            raise InputError.for_arg("arch", f"{name} must be a ({rows}, p) {X.dtype} tensor",
+                                     getattr(F, "shape", type(F).__name__))
+        if not bool(torch.isfinite(F.detach()).all()):
+            raise NumericalError.for_arg("arch", f"{name} is not finite", None)
+    if FX.shape[1] != FT.shape[1]:
+        raise InputError.for_arg("arch", "phi(X, X) and phi(X, T) must have the same p",
+                                 (tuple(FX.shape), tuple(FT.shape)))
+    return FX, FT
+
+
+def plain_influence(phi: FeatureMap, X_test: Any, ridge: float
+                    ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """X ↦ I(X) (k, n) for test inputs X_test: (k, d) by ``relu_ntk_core`` and
+    ``ridge_solve`` with autograd (differentiable twice and under ``torch.func``: the
+    first-order estimate's route; :func:`linattn.adjoint.influence_fn` is the ascent's)."""
+    _, phi = feature_map(phi)
+    T = as_matrix(X_test, "X_test", dtype=own_dtype(X_test)).detach()
+    lam = positive_ridge(ridge)
+
     def influence(X: torch.Tensor) -> torch.Tensor:
-        K, Kt = _kernels(arch, X, T)
-        return ridge_solve(add_ridge(K, lam), Kt.T, check=False).T
+        FX, FT = phi(X, X), phi(X, T)
+        K = relu_ntk_core(FX, None, "phi(X, X)", "phi(X, X)")
+        Kt = relu_ntk_core(FT, FX, "phi(X, T)", "phi(X, X)")
+        return ridge_solve(add_ridge(K, lam), Kt.T, check=False, method="cholesky").T
 
     return influence
 
 
-def _project(delta: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
-    nrm = torch.linalg.vector_norm(delta, dim=1, keepdim=True)
-    scale = torch.clamp(radii[:, None] / torch.clamp(nrm, min=torch.finfo(nrm.dtype).tiny),
-                        max=1.0)
-    return delta * scale
-
-
-def _unit_rows(g: torch.Tensor) -> torch.Tensor:
-    nrm = torch.linalg.vector_norm(g, dim=1, keepdim=True)
-    return g / torch.clamp(nrm, min=torch.finfo(g.dtype).tiny)
-
-
-def projected_gradient_ascent(F: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor,
-                              radii: torch.Tensor, steps: int, alpha: float,
-                              gen: torch.Generator, init_samples: int
-                              ) -> tuple[float, torch.Tensor]:
-    """Projected gradient ascent of ``F(delta)`` over the per-row balls
-    ``||delta_j|| <= radii_j`` (X: (n, d), radii: (n,)): start from the best of
-    ``init_samples`` random boundary points, ``steps`` row-normalised steps of ``alpha``
-    radii.  Returns the best value seen and the perturbation that attained it.
-
-    ``F`` maps a perturbation (n, d) to a scalar tensor; ``gen`` seeds the random starts."""
-    if not callable(F):
-        raise InputError.for_arg("F", "must be callable (perturbation -> scalar tensor)",
-                                 type(F).__name__)
-    X = as_matrix(X, "X", dtype=own_dtype(X))
-    radii = as_matrix(radii, "radii", ndim=1, dtype=X.dtype, device=X.device)
-    if radii.shape[0] != X.shape[0] or bool((radii < 0).any()):
-        raise InputError.for_arg("radii", f"must be {X.shape[0]} numbers >= 0",
-                                 tuple(radii.shape))
-    for name, v in (("steps", steps), ("init_samples", init_samples)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise InputError.for_arg(name, "must be an integer >= 1", v)
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not (
-            alpha > 0 and math.isfinite(alpha)):
-        raise InputError.for_arg("alpha", "must be a finite number > 0", alpha)
-    if not isinstance(gen, torch.Generator):
-        raise InputError.for_arg("gen", "must be a torch.Generator", type(gen).__name__)
-    best, delta = -math.inf, None
-    with torch.no_grad():  # random search on the boundary: start from the best sample
-        for _ in range(init_samples):
-            start = torch.randn(X.shape, generator=gen, dtype=X.dtype).to(X.device)
-            cand = _unit_rows(start) * radii[:, None]
-            val = float(F(cand))
-            if val > best:
-                best, delta = val, cand
-    best_delta = delta
-    for _ in range(steps):
-        delta = delta.detach().requires_grad_(True)
-        val = F(delta)
-        (g,) = torch.autograd.grad(val, delta)
-        if float(val.detach()) > best:
-            best, best_delta = float(val.detach()), delta.detach()
-        delta = _project(delta.detach() + alpha * radii[:, None] * _unit_rows(g), radii)
-    with torch.no_grad():
-        val = float(F(delta))
-    return (val, delta) if val > best else (best, best_delta)
-
-
-def _first_order(influence: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor,
-                 row_norms: torch.Tensor, iters: int, gen: torch.Generator) -> float:
+def _first_order_sigma(influence: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor,
+                       iters: int, gen: torch.Generator) -> float:
+    """‖J D‖₂ by power iteration (module docstring)."""
     from torch.func import jvp, vjp
+
+    row_norms = torch.linalg.vector_norm(X, dim=1)
 
     def g(u: torch.Tensor) -> torch.Tensor:
         return influence(X + row_norms[:, None] * u)
@@ -176,36 +173,86 @@ def _first_order(influence: Callable[[torch.Tensor], torch.Tensor], X: torch.Ten
     return sigma
 
 
-def estimate_malleability(X_train: Any, X_test: Any, *, arch: str = "relu", eps: float,
-                 ridge: float, steps: int = 30, restarts: int = 3, seed: int = 0,
-                 relative_ridge: bool = True, first_order: bool = True,
-                 power_iters: int = 20, step_size: float | None = None,
-                 init_samples: int = 32, dtype: Any = None,
-                 device: Any = None, check: bool = True) -> MalleabilityResult:
-    """Estimate M(eps) for KRR with the ``arch`` NTK (definition in the module docstring).
+@dataclass(frozen=True)
+class Sweep:
+    """Every attack on one (X, T, arch, ridge): the ridge used, κ(K + λI) (2-norm, None
+    without ``check``), ‖I(X)‖_F, the untargeted :class:`~linattn.attack.Attack` s in the
+    order of ``threats`` and the :class:`~linattn.attack.Targeted` attacks."""
 
-    X_train: (n, d), X_test: (n_test, d).  eps >= 0, ridge > 0, steps >= 1, restarts >= 1.
-    ``check`` gates the unperturbed kernel (Appendix A.8) before the attack.
+    arch: str
+    ridge: float
+    ridge_mode: str
+    ridge_abs: float
+    cond: float | None
+    base_norm: float
+    n: int
+    attacks: tuple[Attack, ...]
+    targeted: tuple[Targeted, ...]
+
+
+def _count(name: str, v: Any, lo: int = 1) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+        raise InputError.for_arg(name, f"must be an integer >= {lo}", v)
+    return v
+
+
+def _threats(threats: Any, name: str) -> tuple[Threat, ...]:
+    if isinstance(threats, Threat):
+        return (threats,)
+    if not isinstance(threats, Sequence) or isinstance(threats, str) or not all(
+            isinstance(t, Threat) for t in threats):
+        raise InputError.for_arg(name, "must be a sequence of linattn.threats.Threat",
+                                 type(threats).__name__)
+    return tuple(threats)
+
+
+def malleability_sweep(X_train: Any, X_test: Any, *, arch: Any = "relu", ridge: float,
+                       ridge_mode: str = "relative", threats: Sequence[Threat] = (),
+                       targeted: Sequence[Threat] = (), n_targets: int = 0,
+                       topk: int | None = 10, steps: int = 15, restarts: int = 1,
+                       init_samples: int = 8, seed: int = 0, step_size: float | None = None,
+                       first_order: bool = False, power_iters: int = 10, dtype: Any = None,
+                       device: Any = None, check: bool = True) -> Sweep:
+    """Run every attack of ``threats`` (and the targeted ones) on one architecture and ridge.
+
+    X_train: (n, d), X_test: (n_test, d); ``arch`` a name of :data:`ARCHS` or a feature map
+    (module docstring); ``ridge`` > 0 in ``ridge_mode`` (:data:`RIDGE_MODES`); ``topk``
+    (1 <= topk < n) the attribution set size (None: no attribution metrics, no targets);
+    ``targeted``/``n_targets``: for each threat there and each of ``n_targets`` test points
+    (drawn by ``seed``), one push-in and one push-out attack
+    (:func:`linattn.attack.run_attacks`).  ``first_order``: add the first-order estimate to
+    every ``l2-row`` attack.  KernelHealthError if the gates fail.
     """
-    if arch not in ARCHS:
-        raise InputError.for_arg("arch", f"must be one of {ARCHS}", arch)
-    if not (isinstance(eps, int | float) and math.isfinite(eps) and eps >= 0):
-        raise InputError.for_arg("eps", "must be a finite number >= 0", eps)
-    for name, v in (("steps", steps), ("restarts", restarts), ("power_iters", power_iters),
-                    ("init_samples", init_samples)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise InputError.for_arg(name, "must be an integer >= 1", v)
+    name, phi = feature_map(arch)
+    if ridge_mode not in RIDGE_MODES:
+        raise InputError.for_arg("ridge_mode", f"must be one of {RIDGE_MODES}", ridge_mode)
+    threats, targeted = _threats(threats, "threats"), _threats(targeted, "targeted")
+    for arg, v in (("steps", steps), ("restarts", restarts), ("power_iters", power_iters),
+                   ("init_samples", init_samples)):
+        _count(arg, v)
+    _count("n_targets", n_targets, 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InputError.for_arg("seed", "must be an integer in [0, 2^63)", seed)
+    if not isinstance(first_order, bool) or not isinstance(check, bool):
+        raise InputError.for_arg("first_order/check", "must be bools", (first_order, check))
+    alpha = 2.5 / steps if step_size is None else step_size
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not (
+            alpha > 0 and math.isfinite(alpha)):
+        raise InputError.for_arg("step_size", "must be a finite number > 0 or None", step_size)
     lam = positive_ridge(ridge)
     X, T = as_pair(X_train, X_test, dtype, device)
     X, T = X.detach(), T.detach()
-    alpha = 2.5 / steps if step_size is None else float(step_size)
-    with torch.no_grad():
-        K0, _ = _kernels(arch, X, T)
     n = X.shape[0]
-    lam_abs = lam * float(torch.trace(K0)) / n if relative_ridge else lam
-    health = check_kernel(K0, ridge=lam_abs, name=f"{arch} NTK K(X_train, X_train)") \
+    if topk is not None and (isinstance(topk, bool) or not isinstance(topk, int)
+                             or not 1 <= topk < n):
+        raise InputError.for_arg("topk", f"must be None or an integer in 1..{n - 1}", topk)
+    with torch.no_grad():
+        FX, _ = _features(phi, X, T)
+        K0 = relu_ntk_core(FX, None, "phi(X, X)", "phi(X, X)")
+    lam_abs = lam * float(torch.trace(K0)) / n if ridge_mode == "relative" else lam
+    cond = check_kernel(K0, ridge=lam_abs, name=f"{name} NTK K(X_train, X_train)").cond \
         if check else None
-    influence = _influence_fn(arch, T, lam_abs)
+    influence = influence_fn(arch_kernels(arch, n, X.shape[1]), T, lam_abs)
     with torch.no_grad():
         I0 = influence(X)
     base = float(torch.linalg.norm(I0))
@@ -213,23 +260,72 @@ def estimate_malleability(X_train: Any, X_test: Any, *, arch: str = "relu", eps:
         raise NumericalError.for_arg("X_train", "influence matrix norm is not finite", base)
     if not base > 0:
         raise NumericalError.for_arg("X_test", "influence matrix is zero: M undefined", base)
-    row_norms = torch.linalg.vector_norm(X, dim=1)
-    radii = eps * row_norms
+    sigma = None
+    gen = torch.Generator().manual_seed(seed)
+    if first_order and any(t.name == "l2-row" for t in threats):
+        sigma = _first_order_sigma(plain_influence(phi, T, lam_abs), X, power_iters, gen)
+    attacks, tgt = run_attacks(influence, X, I0, threats, targeted, n_targets=n_targets,
+                               topk=topk, steps=steps, restarts=restarts, alpha=alpha,
+                               init_samples=init_samples, gen=gen, sigma=sigma)
+    return Sweep(name, lam, ridge_mode, lam_abs, cond, base, n, attacks, tgt)
 
-    def F(delta: torch.Tensor) -> torch.Tensor:
-        return torch.linalg.norm(influence(X + delta) - I0) / base
 
-    gen = torch.Generator().manual_seed(int(seed))
-    if eps == 0:
-        per = tuple(0.0 for _ in range(restarts))
-        fo = 0.0 if first_order else None
-    else:
-        per = tuple(projected_gradient_ascent(F, X, radii, steps, alpha, gen, init_samples)[0]
-                    for _ in range(restarts))
-        fo = (eps * _first_order(influence, X, row_norms, power_iters, gen) / base
-              if first_order else None)
-    upper = None if fo is None else math.sqrt(n) * fo
-    return MalleabilityResult(max(per), fo, upper, steps, restarts, per, float(eps),
-                              float(ridge), lam_abs, base, arch, alpha, power_iters,
-                              bool(relative_ridge), init_samples,
-                              None if health is None else health.cond)
+@dataclass(frozen=True)
+class MalleabilityResult:
+    """PGA estimate of M and its first-order estimate (see the module docstring)."""
+
+    value: float
+    first_order: float | None
+    first_order_upper: float | None
+    steps: int
+    restarts: int
+    per_restart: tuple[float, ...]
+    eps: float
+    ridge: float
+    ridge_abs: float
+    base_norm: float
+    arch: str
+    step_size: float
+    power_iters: int
+    ridge_mode: str
+    init_samples: int
+    cond: float | None = None  # 2-norm kappa(K + ridge_abs I) of the unperturbed system
+    threat: str = "l2-row"
+    topk_jaccard: float | None = None
+    spearman: float | None = None
+
+
+def estimate_malleability(X_train: Any, X_test: Any, *, arch: Any = "relu", eps: float,
+                          ridge: float, threat: str = "l2-row", poison_k: int | None = None,
+                          box: tuple[float, float] | None = (0.0, 1.0), steps: int = 30,
+                          restarts: int = 3, seed: int = 0, ridge_mode: str = "relative",
+                          first_order: bool = True, power_iters: int = 20,
+                          step_size: float | None = None, init_samples: int = 32,
+                          dtype: Any = None, device: Any = None,
+                          check: bool = True) -> MalleabilityResult:
+    """Estimate M for KRR with the ``arch`` NTK under one threat (module docstring).
+
+    X_train: (n, d), X_test: (n_test, d).  ``threat`` "l2-row" (radius ``eps`` relative per
+    row), "linf" (pixel budget ``eps`` inside ``box``) or "poison" (``poison_k`` rows of the
+    linf set); eps >= 0, ridge > 0, steps >= 1, restarts >= 1.  ``check`` gates the
+    unperturbed kernel (Appendix A.8) before the attack."""
+    if not (isinstance(eps, int | float) and not isinstance(eps, bool) and math.isfinite(eps)
+            and eps >= 0):
+        raise InputError.for_arg("eps", "must be a finite number >= 0", eps)
+    th = Threat(threat, float(eps), poison_k if threat == "poison" else None,
+                box if threat != "l2-row" else None) if isinstance(threat, str) else None
+    if th is None:
+        raise InputError.for_arg("threat", "must be a threat name", threat)
+    n = as_pair(X_train, None, dtype, device)[0].shape[0]
+    sw = malleability_sweep(X_train, X_test, arch=arch, ridge=ridge, ridge_mode=ridge_mode,
+                            threats=(th,), topk=min(10, n - 1) if n > 1 else None,
+                            steps=steps, restarts=restarts, init_samples=init_samples,
+                            seed=seed, step_size=step_size,
+                            first_order=first_order and threat == "l2-row",
+                            power_iters=power_iters, dtype=dtype, device=device, check=check)
+    a = sw.attacks[0]
+    return MalleabilityResult(a.value, a.first_order, a.first_order_upper, steps, restarts,
+                              a.per_restart, float(eps), float(ridge), sw.ridge_abs,
+                              sw.base_norm, sw.arch, 2.5 / steps if step_size is None
+                              else float(step_size), power_iters, ridge_mode, init_samples,
+                              sw.cond, threat, a.topk_jaccard, a.spearman)

@@ -261,7 +261,8 @@ ARRAY_ROLES = {
     "K": "nn", "K_train": "nn", "A": "nn", "A_inv": "nn", "S": "nn", "S_or_eigs": "nn",
     "K_test_train": "mn", "y": "yn", "B": "nk", "Z": "nk", "eigs": "ve", "x": "vd",
     "delta": "vd", "Q": "dh", "V": "dh", "indices": "vn", "center_mean": "vd",
-    "W": "md", "radii": "vn", "X_first": "nd",
+    "W": "md", "radii": "vn", "X_first": "nd", "Phi": "nd", "Psi": "md", "Kt": "mn",
+    "I": "mn", "I0": "mn", "I_before": "mn", "I_after": "mn",
 }
 MODULE_ROLES = {
     ("pyverify.sensitivity", "y"): "vd",
@@ -274,7 +275,7 @@ MODULE_ROLES = {
     ("linattn.finite_width", "A"): "nd",
     ("linattn.widthlaw", "widths"): "yn", ("linattn.widthlaw", "ratios"): "yn",
     ("linattn.widthlaw", "x"): "yn", ("linattn.widthlaw", "log10_y"): "yn",
-    ("linattn.qkv", "K"): "dh",
+    ("linattn.qkv", "K"): "dh", ("linattn.threats", "rows"): "vn",
     ("pyverify.spectrum", "eigs"): "ve",
 }
 
@@ -339,7 +340,51 @@ SCALARS: dict[str, _S] = {
     # both the nested-width curve (increasing) and kernel_regime (>= 2 distinct) accept these
     "widths": _S(st.lists(st.integers(1, 8), min_size=2, max_size=3, unique=True).map(sorted),
                  ((), (0, 2), (1.5, 2), "ab", None, 5, (4,))),
+    "ridge_mode": _enum(["relative", "absolute"], ["both", None, 1]),
+    "poison_k": _S(st.none() | st.integers(1, 4), BAD_INTS),
+    "k": _S(st.none() | st.integers(1, 4), BAD_INTS),
+    "box": _enum([(0.0, 1.0), None, (-1.0, 2.0)], [(1.0, 0.0), "box", (0.0,), (0.0, math.nan)]),
+    "spec": _enum(["1", "1%", "10%", "all", 2], ["0", "x%", "200%", None, 1.5]),
+    "topk": _S(st.none() | st.integers(1, 3), BAD_INTS),
+    "n_targets": _int(0, 2),
+    "t": _int(0, 3), "j": _int(0, 3),
+    "direction": _enum(["in", "out"], ["up", None]),
+    "sigma": _num(st.none() | st.sampled_from([0.0, 1.0])),
+    "phi": _enum([lambda k, Z: Z, lambda k, Z: Z @ (k.T @ k)],
+                 [None, "phi", lambda k, Z: Z[:1]]),
+    "influence": _enum([lambda X: (X @ X.T)[:1], lambda X: X.T @ X],
+                       [None, "influence", lambda X: 3.0]),
+    "threat": _S(st.builds(lambda e: _threat("linf", e), st.sampled_from([0.0, 0.01, 0.1]))
+                 | st.builds(lambda e: _threat("l2-row", e), st.sampled_from([0.0, 0.1])),
+                 (None, "linf", 3)),
+    "threats": _S(st.lists(st.builds(lambda e: _threat("linf", e),
+                                     st.sampled_from([0.0, 0.01, 0.1])), max_size=2),
+                  (None, "linf", [None])),
+    "targeted": _S(st.lists(st.builds(lambda e: _threat("l2-row", e),
+                                      st.sampled_from([0.1])), max_size=1), (None, "x")),
 }
+MODULE_SCALARS: dict[tuple[str, str], _S] = {
+    ("linattn.malleability", "threat"): _enum(["l2-row", "linf", "poison"],
+                                              ["l1", None, 3]),
+}
+
+
+def _threat(name: str, eps: float) -> Any:
+    from linattn.threats import Threat
+
+    return Threat(name, eps, box=None)
+
+
+@st.composite
+def _fset(draw, dims: dict[str, int], mode: str) -> Any:
+    from linattn.threats import Threat, feasible_set
+
+    if mode != "valid" and draw(st.booleans()):
+        return draw(st.sampled_from([None, 3, "fset"]))
+    X = np.random.default_rng(0).uniform(0, 1, (dims["n"], dims["d"]))
+    name = draw(st.sampled_from(["linf", "l2-row", "poison"]))
+    th = Threat(name, 0.1, 1 if name == "poison" else None)
+    return feasible_set(th, X, rows=[0] if name == "poison" else None)
 
 
 def _fitted() -> dict:
@@ -356,6 +401,7 @@ METHODS = {  # module -> (good, bad) values of ``method``
 }
 NAMES = {  # the ``name`` parameter: a dataset name in data, an error label elsewhere
     "linattn.data": (["digits", "mnist", "cifar10", "MNIST"], ["imagenet", "", None, 3]),
+    "linattn.threats": (["l2-row", "linf", "poison"], ["l1", "", None, 3]),
     "linattn.checks": (["K"], [None]),
 }
 
@@ -376,6 +422,10 @@ def _param_strategy(module: str, fname: str, p: inspect.Parameter, dims, mode,
         return _qkv_net(dims, mode)
     if name == "ntk_at":
         return _ntk_at(dims, mode)
+    if name == "fset":
+        return _fset(dims, mode)
+    if (module, name) in MODULE_SCALARS:
+        return MODULE_SCALARS[(module, name)].strategy(mode)
     if name == "preprocess":
         from linattn.data import Preprocess
 

@@ -65,6 +65,10 @@ MODULES = (
     "linattn.widthlaw",
     "linattn.influence",
     "linattn.malleability",
+    "linattn.threats",
+    "linattn.attribution",
+    "linattn.attack",
+    "linattn.adjoint",
     "linattn.checks",
     "linattn.solvers",
     "linattn.qkv",
@@ -87,6 +91,10 @@ SKIP = {
     "KernelHealth": "result container of check_kernel",
     "InverseHealth": "result container of check_inverse",
     "MalleabilityResult": "result container of estimate_malleability",
+    "Sweep": "result container of malleability_sweep",
+    "Attack": "result container of run_attacks",
+    "Targeted": "result container of run_attacks",
+    "FeasibleSet": "built (validated) by feasible_set; its constructor takes its tensors as is",
     "SolveResult": "result container of solve_spd",
     "SymNorm": "result NamedTuple of sym_spectral_norm",
     "SolveInfo": "result container of influence_matrix(return_info=True)",
@@ -136,9 +144,9 @@ INF_ALLOWED = {
 EXPENSIVE = {  # exact / symbolic / iterative: fewer examples
     "pyverify.kernel", "pyverify.spectrum", "pyverify.sensitivity",
 }
-EXPENSIVE_FUNCS = {"estimate_malleability", "empirical_ntk", "approx_influence", "solve_spd",
-                   "nystrom_approx", "kernel_double_sum", "kernel_regime_curve",
-                   "route_check"}
+EXPENSIVE_FUNCS = {"estimate_malleability", "malleability_sweep", "empirical_ntk",
+                   "approx_influence", "solve_spd", "nystrom_approx", "kernel_double_sum",
+                   "kernel_regime_curve", "route_check"}
 
 
 

@@ -104,7 +104,7 @@ def test_linattn_influence_conditioning_gate():
 def test_malleability_gates_the_unperturbed_kernel():
     X = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])  # duplicate rows: singular NTK
     with pytest.raises(KernelHealthError) as info:
-        malleability.estimate_malleability(X, X[:1], eps=0.1, ridge=1e-15, relative_ridge=False,
+        malleability.estimate_malleability(X, X[:1], eps=0.1, ridge=1e-15, ridge_mode="absolute",
                                   steps=1, restarts=1, power_iters=1)
     assert info.value.check == "conditioning"
 
