@@ -8,12 +8,12 @@ influence, NTKs against their GEMM floor or neural-tangents), :mod:`benchmarks.t
 
 from __future__ import annotations
 
-from benchmarks import kernel_cases, thread_cases
+from benchmarks import kernel_cases, large_cases, thread_cases
 from benchmarks.harness import CaseResult
 
 __all__ = ["CASES", "SIZES", "run_case", "tiny_sizes"]
 
-_MODULES = (kernel_cases, thread_cases)
+_MODULES = (kernel_cases, thread_cases, large_cases)
 CASES = {name: fn for m in _MODULES for name, fn in m.CASES.items()}
 SIZES = {name: s for m in _MODULES for name, s in m.SIZES.items()}
 

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from pyverify.errors import LinAttnError
+
 # ----------------------------------------------------------------------------- arrays
 
 SPECIAL = [math.nan, math.inf, -math.inf, 1e300, -1e300, 1e-300, -1e-300, 5e-324, 1e308,
@@ -201,6 +203,26 @@ def _kernel_fn() -> st.SearchStrategy:
 
 
 @st.composite
+def _operator(draw, dims: dict[str, int], mode: str) -> Any:
+    """A KernelOperator on clean rows (the ReLU NTK, MLP-Attn or a drawn kernel_fn), or junk
+    outside the valid mode."""
+    from linattn.solvers import KernelOperator
+
+    if mode != "valid" and draw(st.integers(0, 4)) == 0:
+        return draw(st.sampled_from([None, "op", torch.eye(dims["n"], dtype=torch.float64)]))
+    X = torch.from_numpy(draw(_clean_values((dims["n"], dims["d"]), psd=False)))
+    kind = draw(st.sampled_from(["relu", "attn", "fn"]))
+    try:
+        if kind == "relu":
+            return KernelOperator.relu_ntk(X)
+        if kind == "attn":
+            return KernelOperator.mlp_attn_ntk(X)
+        return KernelOperator(draw(_kernel_fn()), X)
+    except LinAttnError:  # e.g. non-finite rows: the constructor's own validation
+        return None
+
+
+@st.composite
 def _model(draw, dims: dict[str, int], mode: str) -> Any:
     from linattn.ntk import MLPAttn, TwoLayerReLU
 
@@ -227,6 +249,7 @@ ARRAY_ROLES = {
 }
 MODULE_ROLES = {
     ("pyverify.sensitivity", "y"): "vd",
+    ("linattn.solvers", "V"): "nk",
     ("linattn.ntk", "A"): "nd", ("linattn.ntk", "B"): "md",
     ("linattn.qkv", "K"): "dh",
     ("pyverify.spectrum", "eigs"): "ve",
@@ -270,6 +293,10 @@ SCALARS: dict[str, _S] = {
     "gen": _S(st.builds(lambda s: torch.Generator().manual_seed(s), st.integers(0, 9)),
               (None, 3, "g")),
     "alpha": POS_FLOAT,
+    "k": _int(1, 4), "block": _int(1, 8), "rhs_block": _int(1, 3), "max_refine": _int(0, 3),
+    "progress": _enum([False, None], ["yes", 1]),
+    "memory_bytes": _S(st.sampled_from([None, 10**12, "8G", "1K", 4096]),
+                       ("lots", -1, 0, "", 1.5e300, True)),
 }
 METHODS = {  # module -> (good, bad) values of ``method``
     "linattn.spectrum": (["auto", "gram-dual", "svd", "qr-svd"], ["eigh", None, 1]),
@@ -295,6 +322,8 @@ def _param_strategy(module: str, fname: str, p: inspect.Parameter, dims, mode,
         return st.just(dims["d"])
     if name == "model":
         return _model(dims, mode)
+    if name == "op":
+        return _operator(dims, mode)
     if name == "preprocess":
         from linattn.data import Preprocess
 

@@ -77,6 +77,8 @@ SKIP = {
     "MalleabilityResult": "result container of estimate_malleability",
     "SolveResult": "result container of solve_spd",
     "SolveInfo": "result container of influence_matrix(return_info=True)",
+    "CachedSolve": "result container of solve_cached",
+    "RoutePlan": "result container of plan_operator_route",
     "NystromApprox": "result container of nystrom_approx",
     "ApproxInfluence": "result container of approx_influence",
     "QKV": "result container of random_qkv",
@@ -113,7 +115,7 @@ EXPENSIVE = {  # exact / symbolic / iterative: fewer examples
     "pyverify.kernel", "pyverify.spectrum", "pyverify.sensitivity",
 }
 EXPENSIVE_FUNCS = {"estimate_malleability", "empirical_ntk", "approx_influence", "solve_spd",
-                   "nystrom_approx", "kernel_double_sum"}
+                   "nystrom_approx", "kernel_double_sum", "solve_cached"}
 
 
 
