@@ -13,9 +13,10 @@
   × d = 784 (3.1 GB), against one streamed XᵀX over the same file (the same blocks read,
   converted to float64 and accumulated by ``addmm``); also the accuracy route ``qr-svd``
   (ratio in ``extra``) and the top-100 eigenvalues of auto against qr-svd.  The file is
-  generated once (MNIST-like synthetic rows, seeded) in ``$LINATTN_SCRATCH_DIR`` (default
-  the system temporary folder) and reused while its size matches; the file is in the page
-  cache when timed (an untimed read first).  ``peak_mb`` includes the file-backed pages
+  generated once (MNIST-like synthetic rows ``Z diag(1/i) Q``, seeded) in
+  ``$LINATTN_SCRATCH_DIR`` (default the system temporary folder) and reused while its size
+  and parameters match; it is in the page cache when timed (an untimed read first), and
+  ours and the baseline run in turn, best of two each.  ``peak_mb`` includes the file-backed pages
   the mapping makes resident (reclaimable page cache, for ours and the baseline alike).
 
 Both are full-size only: ``--quick`` (the default run) gives a one-line "skipped" row at no
@@ -32,6 +33,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +168,22 @@ def case_relu_ntk_influence_60k(mode: str, device: str, override=None) -> CaseRe
     return r
 
 
+def _write_rows(mm: np.memmap, seed: int) -> None:
+    """``X = Z diag(s) Q`` as :func:`benchmarks.common.synthetic` (one orthogonal Q, ``s_i =
+    1/i``), written in blocks of 65,536 rows (the Gaussian Z of block b seeded seed + 1 + b)."""
+    import torch
+
+    n, d = mm.shape
+    g = torch.Generator().manual_seed(seed)
+    s = torch.arange(1, d + 1, dtype=torch.float64) ** -1.0
+    Q, _ = torch.linalg.qr(torch.randn(d, d, generator=g, dtype=torch.float64))
+    for i, a in enumerate(range(0, n, 65536)):
+        b = min(n, a + 65536)
+        gb = torch.Generator().manual_seed(seed + 1 + i)
+        Z = torch.randn(b - a, d, generator=gb, dtype=torch.float64)
+        mm[a:b] = ((Z * s) @ Q).numpy().astype(np.float32)
+
+
 def _memmap_file(n: int, d: int, seed: int) -> tuple[Path | None, str]:
     """The synthetic float32 file (generated once, reused while its size and parameters
     match), or None and why not."""
@@ -173,8 +191,8 @@ def _memmap_file(n: int, d: int, seed: int) -> tuple[Path | None, str]:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"linattn-memmap-{n}x{d}-seed{seed}.f32"
     meta = path.with_suffix(".json")
-    want = {"n": n, "d": d, "seed": seed, "dtype": "float32", "rows": "benchmarks.common."
-            "synthetic blocks of 65536 rows, seeds seed + block index"}
+    want = {"n": n, "d": d, "seed": seed, "dtype": "float32",
+            "rows": "Z diag(1/i) Q, one Q, Z in blocks of 65536 rows seeded seed+1+block"}
     if path.exists() and meta.exists() and path.stat().st_size == 4 * n * d:
         try:
             if json.loads(meta.read_text()) == want:
@@ -186,14 +204,28 @@ def _memmap_file(n: int, d: int, seed: int) -> tuple[Path | None, str]:
     t0 = time.perf_counter()
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     mm = np.memmap(tmp, dtype=np.float32, mode="w+", shape=(n, d))
-    for i, a in enumerate(range(0, n, 65536)):
-        b = min(n, a + 65536)
-        mm[a:b] = synthetic(b - a, d, seed + i, "cpu").numpy().astype(np.float32)
+    _write_rows(mm, seed)
     mm.flush()
     del mm
     os.replace(tmp, path)
     meta.write_text(json.dumps(want))
     return path, f"generated {path} in {time.perf_counter() - t0:.1f} s"
+
+
+def _interleaved(fns: dict, device: str, repeat: int) -> dict[str, tuple]:
+    """``{name: (last result, best seconds, peak MB of the first run)}``, the functions run
+    in turn ``repeat`` times (a load change on a shared machine hits all of them alike)."""
+    from benchmarks.harness import Phase
+
+    out: dict[str, list] = {}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            res, t, pk = Phase(device).run(fn)
+            if name in out:
+                out[name] = [res, min(out[name][1], t), out[name][2]]
+            else:
+                out[name] = [res, t, pk]
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def case_spectral_memmap_1m(mode: str, device: str, override=None) -> CaseResult:
@@ -214,15 +246,18 @@ def case_spectral_memmap_1m(mode: str, device: str, override=None) -> CaseResult
 
     def streamed_gemm():
         C = torch.zeros(d, d, dtype=torch.float64, device=device)
-        for a in range(0, n, block):
-            t = torch.from_numpy(np.asarray(mm[a:a + block])).to(device).to(torch.float64)
-            C.addmm_(t.T, t)
+        with warnings.catch_warnings():  # a read-only view of the mapped pages, only read
+            warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+            for a in range(0, n, block):
+                t = torch.from_numpy(mm[a:a + block]).to(device).to(torch.float64)
+                C.addmm_(t.T, t)
         return C
 
     load0 = _loadavg()
     streamed_gemm()  # untimed: the file into the page cache, the code paths warm
-    _, t_base, pk_base = measure(streamed_gemm, device=device, repeat=2)
-    st, t_ours, pk = measure(lambda: spectral_stats(mm), device=device, repeat=2)
+    runs = _interleaved({"base": streamed_gemm, "ours": lambda: spectral_stats(mm)}, device,
+                        repeat=2)
+    (_, t_base, pk_base), (st, t_ours, pk) = runs["base"], runs["ours"]
     qr, t_qr, pk_qr = measure(lambda: spectral_stats(mm, method="qr-svd"), device=device)
     load1 = _loadavg()
     acc = top_rel(st.eigenvalues, qr.eigenvalues, 100)
@@ -250,6 +285,10 @@ def case_spectral_memmap_1m(mode: str, device: str, override=None) -> CaseResult
               "mapped file pages (page cache)")
     return r
 
+
+# the harness's per-case limit in --full (default 1200 s): the floor pass, the 30-minute
+# target and the n = 5,000 check together exceed it on a loaded 2-core machine
+case_relu_ntk_influence_60k.timeout_s = {"full": 3600.0}  # type: ignore[attr-defined]
 
 CASES = {
     "relu_ntk_influence_60k": case_relu_ntk_influence_60k,

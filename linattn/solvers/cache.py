@@ -1,5 +1,8 @@
 """The kernel matrix cached once in float32, stored by symmetry, and the exact float64 pass.
 
+Used by the full-dataset NTK influence (claim ``malleability-ratio``; the ReLU and MLP-Attn
+NTKs of :class:`~linattn.solvers.operator.KernelOperator`).
+
 :class:`Float32KernelCache` holds the upper trapezoid of ``K = kernel_fn(X, X)`` (``X: (n,
 d)``, a :class:`~linattn.solvers.operator.KernelOperator`) in row panels of ``block`` rows:
 panel ``i`` is ``K[s_i:s_i + h_i, s_i:n]`` (``h_i <= block``), so the cache takes

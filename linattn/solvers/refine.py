@@ -1,5 +1,8 @@
 """Mixed-precision solve of ``(K + ridge I) X = B``: float32 cached kernel, float64 answer.
 
+The route of the NTK kernel-ridge influence ``I = K_test,train (K + ridge I)^{-1}`` (claim
+``malleability-ratio``, paper Section 5) on the full datasets (MNIST n = 60,000).
+
 :func:`solve_cached` is the route for a :class:`~linattn.solvers.operator.KernelOperator`
 whose float32 cache fits in memory (n = 60,000: 7.4 GB):
 
@@ -158,7 +161,7 @@ def _check(op, B, ridge, tol, rank, rhs_block, max_refine, progress):
             or not eps_of(str(op.dtype)) <= tol < 1:
         raise InputError.for_arg("tol", f"must be in [eps of {op.dtype}, 1)", tol)
     for name, v, lo in (("rank", rank, 1), ("rhs_block", rhs_block, 1),
-                        ("max_refine", max_refine, 0)):
+                        ("max_refine", max_refine, 1)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < lo):
             raise InputError.for_arg(name, f"must be an integer >= {lo}", v)
 
@@ -173,7 +176,8 @@ def solve_cached(op: KernelOperator, B: torch.Tensor, *, ridge: float, tol: floa
     residual ``max_j ‖(K + ridge I) x_j − b_j‖₂ / ‖b_j‖₂ <= tol`` or NumericalError.
 
     ``rank``: preconditioner rank (default ``min(n, 1000)``); ``max_iter``: PCG iterations
-    per inner solve (default ``min(10 n, 2000)``); ``max_refine``: exact passes per block;
+    per inner solve (default ``min(10 n, 2000)``); ``max_refine``: most exact passes per
+    block (>= 1);
     ``rhs_block``: columns per block; ``checkpoint``: folder for finished blocks;
     ``block``: rows per cache panel; ``cache``: a cache already built from ``op``."""
     _check(op, B, ridge, tol, rank, rhs_block, max_refine, progress)
@@ -183,6 +187,10 @@ def solve_cached(op: KernelOperator, B: torch.Tensor, *, ridge: float, tol: floa
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise InputError.for_arg("max_iter", "must be an integer >= 1", max_iter)
     rhs_block = k if rhs_block is None else min(rhs_block, k)
+    if cache is not None and not (isinstance(cache, Float32KernelCache) and cache.n == n
+                                  and cache.device == op.device):
+        raise InputError.for_arg("cache", f"must be a Float32KernelCache of this operator "
+                                 f"(n = {n}, on {op.device})", type(cache).__name__)
     B = B.to(dtype=op.dtype, device=op.device)
     store = None if checkpoint is None else BlockStore(checkpoint, op, B, ridge, tol, rhs_block)
     blocks = [(j, min(k, j + rhs_block)) for j in range(0, k, rhs_block)]
@@ -224,7 +232,7 @@ def solve_cached(op: KernelOperator, B: torch.Tensor, *, ridge: float, tol: floa
             res = torch.where(bn > 0, res, torch.zeros_like(res))
             step = 0
             while bool((res > tol).any()):
-                if step > max_refine:
+                if step >= max_refine:
                     raise _stalled(float(res.max()), None, n, lam_max, Xb, bn, max_refine)
                 act = (res > tol).nonzero()[:, 0]
                 # relative to the current residual; below what the float32 operator resolves
