@@ -175,7 +175,10 @@ def _validated_blocks(X: Any, block_rows: int, dtype: torch.dtype,
             # a read-only memmap (mode="r") becomes a read-only view; it is only read here
             warnings.filterwarnings("ignore", "The given NumPy array is not writable")
             raw = as_matrix(b, name, dtype=_native_dtype(b), device=device, finite=False)
-        _finite_absmax(raw, name)
+        amax = _finite_absmax(raw, name)
+        if amax > torch.finfo(dtype).max:  # finite in its own dtype, not in the target one
+            raise InputError.for_arg(name, f"must be finite in {dtype_name(dtype)} (entries "
+                                     "beyond its range)", amax)
         t = raw.to(dtype)
         if d is None:
             d = t.shape[1]

@@ -293,6 +293,7 @@ SCALARS: dict[str, _S] = {
     "gen": _S(st.builds(lambda s: torch.Generator().manual_seed(s), st.integers(0, 9)),
               (None, 3, "g")),
     "alpha": POS_FLOAT,
+    "residual": _num(st.sampled_from([0.0, 1e-10, 1e-6, 0.5])),
     "k": _int(1, 4), "block": _int(1, 8), "rhs_block": _int(1, 3), "max_refine": _int(1, 3),
     "progress": _enum([False, None], ["yes", 1]),
     "memory_bytes": _S(st.sampled_from([None, 10**12, "8G", "1K", 4096]),
