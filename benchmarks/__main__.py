@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     rows, t0 = [], time.perf_counter()
     for name in names:
         print(f"[benchmarks] {name} ...", file=sys.stderr, flush=True)
-        rows.append(run_in_subprocess(name, mode, args.device, CASE_TIMEOUT_S[mode],
+        limit = getattr(CASES[name], "timeout_s", {}).get(mode, CASE_TIMEOUT_S[mode])
+        rows.append(run_in_subprocess(name, mode, args.device, limit,
                                       args.threads))
     meta["total_s"] = round(time.perf_counter() - t0, 1)
     meta["loadavg_end"] = os.getloadavg()

@@ -13,16 +13,29 @@ For a training kernel K (n, n), ridge lambda > 0 and A = K + lambda I:
   matrix; differentiable w.r.t. X_train (C rebuilt from it).  Phi^T Phi = C^3 and
   Phi^T = C X_train^T, so the only O(n d^2) work is the one product C = X^T X.
 
-Every SPD solve goes through the one :func:`ridge_solve`, which routes: dense Cholesky
-(differentiable) when n <= ``PCG_MIN_N`` or an input requires grad; else
-``linattn.solvers.solve_spd(method="pcg")`` (block preconditioned CG, randomized
-Nystrom preconditioner, stops at relative residual max_j ||(K + lambda I) z_j - b_j||_2 /
-||b_j||_2 <= tol, default ``PCG_TOL`` = 1e-10, raised to ``matmul_rtol(dtype, n)`` where
-the residual cannot be measured that finely; NumericalError if not reached).
-``influence_matrix`` and ``kernel_ridge`` take ``method="auto"|"cholesky"|"pcg"``;
-``influence_matrix`` also accepts a :class:`linattn.solvers.KernelOperator` (K never
-formed; "auto" then always uses PCG) and returns the solve's :class:`SolveInfo` with
-``return_info=True``.
+Every SPD solve goes through the one :func:`ridge_solve`, which routes (``method``):
+
+* ``"cholesky"``: dense Cholesky (differentiable); "auto" takes it when n <= ``PCG_MIN_N``
+  or an input requires grad;
+* ``"pcg"``: ``linattn.solvers.solve_spd(method="pcg")`` (block preconditioned CG,
+  randomized Nystrom preconditioner) on the dense tensor, or on a
+  :class:`linattn.solvers.KernelOperator` whose blocks are computed on the fly;
+* ``"cached"`` (KernelOperator only): ``linattn.solvers.solve_cached``: the kernel cached
+  once in float32 by symmetry (n = 60,000: 7.4 GB), RPCholesky-Nystrom preconditioned CG
+  with float64 vectors, and float64 iterative refinement with the exact kernel, so the
+  float64 residual meets ``tol`` although the cache is float32; resumable by blocks of
+  right-hand sides (``checkpoint``), with tqdm progress bars (``progress``).
+
+For a KernelOperator "auto" takes "cached" when that route's memory
+(``linattn.solvers.cached_route_bytes``) fits ``USABLE_FRACTION`` of the memory available
+(``memory_bytes`` if given, else ``LINATTN_MEMORY_BYTES``, else /proc/meminfo MemAvailable or
+the free CUDA memory), else "pcg" on the fly.  ``SolveInfo.method`` says which route ran and
+``SolveInfo.method_note`` why.  Residual (the gate of the iterative routes): max_j ||(K +
+lambda I) z_j - b_j||_2 / ||b_j||_2 <= tol in the kernel's dtype (float64 for the cached
+route: measured with the exact kernel), default ``PCG_TOL`` = 1e-10, raised to
+``matmul_rtol(dtype, n)`` where the residual cannot be measured that finely; NumericalError
+if not reached.  ``influence_matrix`` and ``kernel_ridge`` take ``method="auto"|"cholesky"|
+"pcg"|"cached"`` and return the solve's :class:`SolveInfo` with ``return_info=True``.
 
 Gates.  With ``check=True`` (default) the Appendix A.8 gates of :mod:`linattn.checks`
 run on A (symmetry, PSD, kappa(K + lambda I) < 1e12) and on the solve (backward residual;
@@ -30,7 +43,8 @@ the explicit-inverse residual ||A^{-1} A - I||_F where A^{-1} is formed, in
 ``loo_residuals``).  On the PCG route above ``PCG_MIN_N`` only the symmetry gate runs on K
 and the PCG residual (<= tol) gates the solve: the PSD and conditioning gates need an
 n x n eigvalsh, O(n^3), which would cost more than the solve saves.  A KernelOperator is
-not gated beyond the PCG residual (its kernel_fn must be symmetric PSD).
+not gated beyond the float64 residual (its kernel_fn must be symmetric PSD; the cached route
+stores it exactly symmetric).
 """
 
 from __future__ import annotations
@@ -48,7 +62,7 @@ from linattn.checks import (
     check_solve,
     shifted_cond,
 )
-from linattn.solvers import KernelOperator, solve_spd
+from linattn.solvers import KernelOperator, plan_operator_route, solve_cached, solve_spd
 from linattn.validate import (
     as_matrix,
     as_pair,
@@ -80,14 +94,29 @@ PCG_MIN_N = 8000
 """n above which "auto" solves by PCG instead of dense Cholesky (no input requiring grad)."""
 PCG_TOL = 1e-10
 """Default PCG relative residual tolerance (raised to matmul_rtol(dtype, n) if larger)."""
-SOLVE_METHODS = ("auto", "cholesky", "pcg")
+CACHED_RANK = 2000
+"""Largest preconditioner rank of the cached route (:func:`cached_rank`; n = 60,000: two
+(n, 2000) float64 factors, 1.9 GB, while it is built; a larger rank costs O(n rank^2) and
+saves few iterations, the ReLU-NTK spectrum decaying slowly)."""
+
+
+def cached_rank(n: int) -> int:
+    """RPCholesky rank of the cached route: n / 10 pivots, at least 100 and at most
+    CACHED_RANK (never more than n)."""
+    return min(n, max(100, min(CACHED_RANK, n // 10)))
+SOLVE_METHODS = ("auto", "cholesky", "pcg", "cached")
 
 
 @dataclass(frozen=True)
 class SolveInfo:
-    """How (K + ridge I) Z = B was solved.  ``residual`` = max_j ||(K + ridge I) z_j - b_j||_2
-    / ||b_j||_2 (PCG: recomputed at the end; Cholesky: only with ``return_info``);
-    ``tol`` the PCG tolerance (None for Cholesky); ``gates`` the kernel gates run on K."""
+    """How (K + ridge I) Z = B was solved.  ``method``: the route that ran ("cholesky",
+    "pcg", "cached"), ``method_note`` why; ``residual`` = max_j ||(K + ridge I) z_j - b_j||_2
+    / ||b_j||_2 (PCG: recomputed at the end; cached: by the last exact float64 pass;
+    Cholesky: only with ``return_info``); ``tol`` the iterative tolerance (None for
+    Cholesky); ``gates`` the kernel gates run on K; cached route only: ``refinements``
+    (exact float64 passes), ``cache_bytes`` (the float32 panels), ``times`` (seconds per
+    phase) and ``history`` (first column of the block, step, PCG iterations, float64
+    residual after the step)."""
 
     method: str
     iterations: int
@@ -96,6 +125,11 @@ class SolveInfo:
     precond: str | None
     rank: int | None
     gates: tuple[str, ...] = ()
+    method_note: str = ""
+    refinements: int | None = None
+    cache_bytes: int | None = None
+    times: dict[str, float] | None = None
+    history: tuple[tuple[int, int, int, float], ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -103,15 +137,30 @@ class SolveInfo:
 
 
 def _route(method: Any, n: int, operator: bool, grad: bool) -> str:
-    """"cholesky" or "pcg" for ``method`` (see the module docstring)."""
-    if method not in SOLVE_METHODS:
+    """"cholesky", "pcg", "cached" or (a KernelOperator with "auto": decided by memory in
+    :func:`ridge_solve`) "auto" for ``method`` (see the module docstring)."""
+    if not isinstance(method, str) or method not in SOLVE_METHODS:
         raise InputError.for_arg("method", f"must be one of {SOLVE_METHODS}", method)
+    if method == "cached" and not operator:
+        raise InputError.for_arg("method", "'cached' needs K_train as a KernelOperator (the "
+                                 "kernel is evaluated into the cache)", method)
     if method == "auto":
-        return "pcg" if (operator or n > PCG_MIN_N) and not grad else "cholesky"
-    if method == "pcg" and grad:
-        raise InputError.for_arg("method", "'pcg' is not differentiable but an input "
+        if operator:
+            return "auto"
+        return "pcg" if n > PCG_MIN_N and not grad else "cholesky"
+    if method in ("pcg", "cached") and grad:
+        raise InputError.for_arg("method", f"{method!r} is not differentiable but an input "
                                  "requires grad (use 'cholesky' or 'auto')", method)
     return method
+
+
+def _note(method: str, route: str, n: int) -> str:
+    if method != "auto":
+        return f"{route} requested"
+    if route == "cholesky":
+        return (f"auto: n = {n} <= PCG_MIN_N = {PCG_MIN_N}: Cholesky" if n <= PCG_MIN_N else
+                "auto: an input requires grad: Cholesky (differentiable)")
+    return f"auto: n = {n} > PCG_MIN_N = {PCG_MIN_N}: PCG on the given matrix"
 
 
 def _pcg_tol(tol: Any, dtype: torch.dtype, n: int) -> float:
@@ -151,15 +200,21 @@ def _factor(A: torch.Tensor, name: str) -> torch.Tensor:
 
 def ridge_solve(A: torch.Tensor | KernelOperator, B: torch.Tensor, *, check: bool = True,
                name: str = "K_train + ridge I", ridge: float = 0.0, method: str = "auto",
-               tol: float | None = None, return_info: bool = False
+               tol: float | None = None, return_info: bool = False,
+               memory_bytes: int | str | None = None, progress: bool | None = None,
+               checkpoint: Any = None, rhs_block: int | None = None
                ) -> torch.Tensor | tuple[torch.Tensor, SolveInfo]:
     """Z = (A + ridge I)^{-1} B for SPD A (n, n) (a tensor or a KernelOperator), B (n, k).
 
-    The one place where SPD systems are solved.  Route (:func:`_route`): dense Cholesky
+    The one place where SPD systems are solved.  Route (module docstring): dense Cholesky
     (differentiable; with ``check`` the backward residual ||A Z - B|| is gated by
-    ``checks.check_solve``) or, for n > PCG_MIN_N without grad or when asked, PCG by
-    ``linattn.solvers.solve_spd`` to relative residual ``tol`` (NumericalError if not
-    reached: that residual is the gate).  ``return_info``: also return a SolveInfo.
+    ``checks.check_solve``), PCG by ``linattn.solvers.solve_spd`` or, for a KernelOperator,
+    the float32 cache with float64 refinement (``linattn.solvers.solve_cached``), both to
+    relative residual ``tol`` (NumericalError if not reached: that residual is the gate).
+    ``memory_bytes``: the memory "auto" may plan with (default: what the machine has
+    available); ``progress``, ``checkpoint`` (a folder: finished blocks of ``rhs_block``
+    columns are kept there and reused) apply to the cached route.  ``return_info``: also
+    return a SolveInfo.
     """
     operator = isinstance(A, KernelOperator)
     if not operator:
@@ -170,12 +225,30 @@ def ridge_solve(A: torch.Tensor | KernelOperator, B: torch.Tensor, *, check: boo
         raise InputError.for_arg("B", f"must have n = {n} rows", tuple(B.shape))
     ridge = 0.0 if (isinstance(ridge, int | float) and ridge == 0) else positive_ridge(ridge)
     route = _route(method, n, operator, needs_grad(B) or (not operator and needs_grad(A)))
+    note = _note(method, route, n)
+    if route == "auto":
+        plan = plan_operator_route(n, B.shape[1], rank=cached_rank(n), device=A.device,
+                                   memory_bytes=memory_bytes, block=None)
+        route, note = plan.method, plan.note
+    if route == "cached":
+        t = _pcg_tol(tol, A.dtype, n)
+        sol = solve_cached(A, B.detach(), ridge=ridge, tol=t, rank=cached_rank(n),
+                           rhs_block=rhs_block, checkpoint=checkpoint, progress=progress)
+        Z = finite_result(sol.X, "solution of (K + ridge I) Z = B", name)
+        if sol.blocks_loaded:
+            note += f"; {sol.blocks_loaded} block(s) of columns loaded from {checkpoint}"
+        info = SolveInfo("cached", sol.iterations, sol.residual, t, "rpcholesky", sol.rank,
+                         (), note, sol.refinements, sol.cache_bytes, sol.times,
+                         tuple(sol.history))
+        return (Z, info) if return_info else Z
+    if checkpoint is not None:
+        note += "; checkpoint unused (only the cached route solves in resumable blocks)"
     if route == "pcg" or operator:
         t = _pcg_tol(tol, A.dtype, n)
         sol = solve_spd(A, B.detach(), ridge=ridge, method=route, tol=t)
         Z = finite_result(sol.X, "solution of (K + ridge I) Z = B", name)
         info = SolveInfo(sol.method, sol.iterations, sol.residual, t if route == "pcg"
-                         else None, sol.precond, sol.rank)
+                         else None, sol.precond, sol.rank, (), note)
         return (Z, info) if return_info else Z
     M = add_ridge(A, ridge) if ridge else A
     Z = finite_result(torch.cholesky_solve(B, _factor(M, name)), "solution of (K + ridge I) Z"
@@ -188,7 +261,7 @@ def ridge_solve(A: torch.Tensor | KernelOperator, B: torch.Tensor, *, check: boo
         R = torch.linalg.vector_norm(M @ Z - B, dim=0)
         bn = torch.linalg.vector_norm(B, dim=0)
         res = float(torch.where(bn > 0, R / torch.where(bn > 0, bn, 1.0), R).max())
-    return Z, SolveInfo("cholesky", 0, res, None, None, None)
+    return Z, SolveInfo("cholesky", 0, res, None, None, None, (), note)
 
 
 def _gates(K: torch.Tensor | KernelOperator, ridge: float, check: bool, route: str,
@@ -207,32 +280,50 @@ def _gate(K: torch.Tensor, ridge: float, check: bool, name: str) -> None:
 
 
 def kernel_ridge(K_train: Any, y: Any, ridge: float, *, check: bool = True,
-                 method: str = "auto", tol: float | None = None) -> torch.Tensor:
-    """alpha = (K_train + ridge I)^{-1} y.  K_train: (n, n); y: (n,) or (n, k); ridge > 0.
+                 method: str = "auto", tol: float | None = None, return_info: bool = False,
+                 memory_bytes: int | str | None = None, progress: bool | None = None,
+                 checkpoint: Any = None, rhs_block: int | None = None
+                 ) -> torch.Tensor | tuple[torch.Tensor, SolveInfo]:
+    """alpha = (K_train + ridge I)^{-1} y.  K_train: (n, n) tensor/array or a
+    ``KernelOperator``; y: (n,) or (n, k); ridge > 0.
 
-    ``method``/``tol``: the solve route and PCG tolerance (module docstring)."""
-    lam, K = positive_ridge(ridge), _kernel(K_train)
+    ``method``/``tol``/``memory_bytes``/``progress``/``checkpoint``/``rhs_block``: the solve
+    route and its options (module docstring); ``return_info=True`` returns
+    ``(alpha, SolveInfo)``."""
+    lam = positive_ridge(ridge)
+    operator = isinstance(K_train, KernelOperator)
+    K = K_train if operator else _kernel(K_train)
     yt = as_vector(y, "y", dtype=K.dtype, device=K.device)
     if yt.shape[0] != K.shape[0]:
         raise InputError.for_arg("y", f"must have n = {K.shape[0]} rows", tuple(yt.shape))
-    route = _route(method, K.shape[0], False, needs_grad(K, yt))
-    _gates(K, lam, check, route)
+    route = _route(method, K.shape[0], operator,
+                   needs_grad(yt) or (not operator and needs_grad(K)))
+    gates = _gates(K, lam, check, route)
     B = yt[:, None] if yt.ndim == 1 else yt
-    alpha = ridge_solve(K, B, check=check, ridge=lam, method=route, tol=tol)
-    return alpha[:, 0] if yt.ndim == 1 else alpha
+    alpha, info = ridge_solve(K, B, check=check, ridge=lam, method=method, tol=tol,
+                              return_info=True, memory_bytes=memory_bytes, progress=progress,
+                              checkpoint=checkpoint, rhs_block=rhs_block)
+    info = SolveInfo(**{**info.as_dict(), "gates": gates})
+    alpha = alpha[:, 0] if yt.ndim == 1 else alpha
+    return (alpha, info) if return_info else alpha
 
 
 def influence_matrix(K_train: Any, K_test_train: Any, ridge: float, *, check: bool = True,
                      method: str = "auto", tol: float | None = None,
-                     return_info: bool = False
+                     return_info: bool = False, memory_bytes: int | str | None = None,
+                     progress: bool | None = None, checkpoint: Any = None,
+                     rhs_block: int | None = None
                      ) -> torch.Tensor | tuple[torch.Tensor, SolveInfo]:
     """I = K_test,train (K_train + ridge I)^{-1}: (n_test, n); I[t, j] = d f(x_t)/d y_j.
 
-    K_train: (n, n) tensor/array or a ``KernelOperator`` (never formed; PCG);
-    K_test_train: (n_test, n); ridge > 0.  ``method``: "auto" (Cholesky for n <= PCG_MIN_N
-    or when an input requires grad, else PCG), "cholesky" or "pcg"; ``tol``: PCG relative
-    residual (default PCG_TOL).  Differentiable on the Cholesky route.  Gates: module
-    docstring.  ``return_info=True`` returns ``(I, SolveInfo)``.
+    K_train: (n, n) tensor/array or a ``KernelOperator`` (K never formed in float64: the
+    float32 cache route when it fits, else PCG on the fly); K_test_train: (n_test, n);
+    ridge > 0.  ``method``: "auto" (tensor: Cholesky for n <= PCG_MIN_N or when an input
+    requires grad, else PCG; KernelOperator: by memory), "cholesky", "pcg" or "cached";
+    ``tol``: relative residual of the iterative routes (default PCG_TOL);
+    ``memory_bytes``, ``progress``, ``checkpoint``, ``rhs_block``: module docstring (the
+    test points are the right-hand sides).  Differentiable on the Cholesky route.  Gates:
+    module docstring.  ``return_info=True`` returns ``(I, SolveInfo)``.
     """
     lam = positive_ridge(ridge)
     operator = isinstance(K_train, KernelOperator)
@@ -244,8 +335,9 @@ def influence_matrix(K_train: Any, K_test_train: Any, ridge: float, *, check: bo
     route = _route(method, K.shape[0], operator, needs_grad(Kt) or
                    (not operator and needs_grad(K)))
     gates = _gates(K, lam, check, route)
-    Z, info = ridge_solve(K, Kt.T, check=check, ridge=lam, method=route, tol=tol,
-                         return_info=True)
+    Z, info = ridge_solve(K, Kt.T, check=check, ridge=lam, method=method, tol=tol,
+                          return_info=True, memory_bytes=memory_bytes, progress=progress,
+                          checkpoint=checkpoint, rhs_block=rhs_block)
     info = SolveInfo(**{**info.as_dict(), "gates": gates})
     return (Z.T, info) if return_info else Z.T
 

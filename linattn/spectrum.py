@@ -17,6 +17,13 @@ Methods (``method=``):
   with svd (in-memory input) or qr-svd (memmap / re-iterable blocks).  The result says
   which method ran and why (``method``, ``method_note``).
 
+Out of core: a ``numpy.memmap`` (for instance float32, n = 1,000,000 x d = 784, 3 GB on
+disk) is read ``block_rows`` rows at a time; each block is checked for NaN/Inf in its own
+dtype (a view of the mapped pages) and only then converted to the computation dtype, so
+gram-dual costs one streamed X^T X plus one read-only pass (the ``spectral_memmap_1m``
+benchmark: the ratio to the streamed GEMM), and qr-svd one streamed TSQR.  On CUDA each
+block moves to the device in its own dtype before the conversion.
+
 Numerical rank: eigenvalues lambda_i > rtol * lambda_max.  ``rtol`` (on eigenvalues of G,
 relative to lambda_max) defaults to what the method resolves:
 
@@ -47,6 +54,7 @@ otherwise ``cross_check`` says why it did not run.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -144,19 +152,38 @@ def _blocks(X: Any, block_rows: int) -> Iterator[Any]:
         yield b[0] if isinstance(b, tuple) else b
 
 
+def _native_dtype(b: Any) -> Any:
+    """float32/float64 blocks keep their dtype for validation (a memmap block is then a
+    view of the mapped pages, not a copy); anything else is converted to float64."""
+    dt = getattr(b, "dtype", None)
+    if dt in (np.float32, torch.float32):
+        return torch.float32
+    return torch.float64 if dt in (np.float64, torch.float64) else None
+
+
 def _validated_blocks(X: Any, block_rows: int, dtype: torch.dtype,
                       device: Any) -> Iterator[torch.Tensor]:
+    """Row blocks as ``dtype`` tensors on ``device``, each checked (2-D, same d, finite)
+    before the conversion: on a float32 memmap the finiteness pass reads the mapped float32
+    block once and the float64 copy is made only after it (out-of-core spectra)."""
     if not (isinstance(block_rows, int) and block_rows >= 1):
         raise InputError.for_arg("block_rows", "must be an integer >= 1", block_rows)
     d = None
     for i, b in enumerate(_blocks(X, block_rows)):
-        t = as_matrix(b, f"X[block {i}]", dtype=dtype, device=device, finite=False)
-        _finite_absmax(t, f"X[block {i}]")
+        name = f"X[block {i}]"
+        with warnings.catch_warnings():
+            # a read-only memmap (mode="r") becomes a read-only view; it is only read here
+            warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+            raw = as_matrix(b, name, dtype=_native_dtype(b), device=device, finite=False)
+        amax = _finite_absmax(raw, name)
+        if amax > torch.finfo(dtype).max:  # finite in its own dtype, not in the target one
+            raise InputError.for_arg(name, f"must be finite in {dtype_name(dtype)} (entries "
+                                     "beyond its range)", amax)
+        t = raw.to(dtype)
         if d is None:
             d = t.shape[1]
         elif t.shape[1] != d:
-            raise InputError.for_arg(f"X[block {i}]", f"must have d = {d} columns",
-                                     tuple(t.shape))
+            raise InputError.for_arg(name, f"must have d = {d} columns", tuple(t.shape))
         yield t
     if d is None:
         raise InputError.for_arg("X", "must not be empty (no row blocks)", 0)

@@ -21,6 +21,8 @@ symmetric eigvals   n * eps * lambda_max / |lambda_i|         Weyl + backward-st
 condition numbers   2 * n * eps * cond                        from the two extreme eigvals
 cube of a matrix    3 * n * eps * cond                        3 products, eigvals cubed
 linear solve        n * eps * cond                            Higham Thm 7.2
+solve from residual cond * residual (exact)                   Higham Sec. 7.1
+refinement inner    sqrt(n) * eps (probabilistic)             Higham & Mary 2019
 numerical rank      max(n, d) * eps * sigma_max               numpy.linalg.matrix_rank
 mp eigen-residual   n * 10^-dps  (||SQ - QL||_F / ||S||_F)    backward-stable eigsy
 mp eigval rank      max(n, d) * 10^-dps * lambda_max          Weyl, exact G rounded once
@@ -59,6 +61,8 @@ __all__ = [
     "mp_residual_rtol",
     "mp_symmetry_rtol",
     "rank_rtol",
+    "refine_inner_rtol",
+    "residual_solve_rtol",
     "solve_rtol",
 ]
 
@@ -215,3 +219,33 @@ def mp_symmetry_rtol(dps: int) -> float:
     must be symmetric, at ``dps`` digits: ``10^-(dps - 5)`` (5 guard digits; a symmetric
     matrix written out at a few digits fewer than ``dps`` still passes)."""
     return eps_of(f"mp{_check_dps(dps) - 5}")
+
+
+
+def refine_inner_rtol(precision: str | float, n: int) -> float:
+    """Relative residual to which the inner solve of iterative refinement is run when its
+    products ``A v`` are computed and accumulated in ``precision`` over ``n`` terms:
+    ``SAFETY * sqrt(n) * eps``.
+
+    Why: each product carries a normwise rounding error of about ``sqrt(n) * eps * |A| |v|``
+    (the probabilistic bound of Higham & Mary 2019, "A new approach to probabilistic
+    rounding error analysis", which holds with high probability; the worst case is ``n *
+    eps``).  Below that level further Krylov iterations stop lowering the true residual;
+    the outer float64 residual pass corrects what remains, each step contracting the
+    residual by about this factor (Carson & Higham 2018).  A choice of work, not a
+    correctness bound: the float64 residual of the outer loop is the gate."""
+    return SAFETY * math.sqrt(_check_size(n)) * eps_of(precision)
+
+
+def residual_solve_rtol(residual: float, cond: float) -> float:
+    """Relative forward error ``||x - x_hat||_2 / ||x||_2`` of an approximate solution of an
+    SPD system whose relative residual ``||b - A x_hat||_2 / ||b||_2`` is ``residual``:
+    ``cond * residual`` (exact, not first order: x - x_hat = A^{-1} r, ||A^{-1}|| ||b|| <=
+    cond ||x||; Higham Sec. 7.1).  Compare two solves by adding their bounds."""
+    try:
+        r = float(residual)
+    except (TypeError, ValueError):
+        raise InputError.for_arg("residual", "must be a real number", residual) from None
+    if not (r >= 0 and math.isfinite(r)):
+        raise InputError.for_arg("residual", "must be a finite number >= 0", residual)
+    return _check_cond(cond) * r

@@ -69,6 +69,26 @@ class KernelOperator:
         return cls(_relu_ntk_kernel, X, block_rows=block_rows, backend=backend,
                    diag_fn=lambda Z: torch.linalg.vector_norm(Z, dim=1) ** 2 / 2)
 
+    @classmethod
+    def mlp_attn_ntk(cls, X: torch.Tensor, *, keys: torch.Tensor | None = None,
+                     backend: str = "torch", block_rows: int | None = None
+                     ) -> KernelOperator:
+        """``K = mlp_attn_ntk(X, keys=keys)``: the MLP-Attn NTK ``H(C x, C y)`` with
+        ``C = keysᵀ keys`` (``keys: (n_keys, d)``, default ``X: (n, d)``), i.e. the ReLU NTK
+        operator of the features ``X C`` (computed once, ``O(n d²)``)."""
+        from linattn.kernel import keys_attention_map  # lazy, as the ReLU NTK kernel
+
+        if not isinstance(X, torch.Tensor) or X.ndim != 2 or not X.is_floating_point():
+            raise InputError.for_arg("X", "must be a 2-D floating torch.Tensor",
+                                     getattr(X, "shape", type(X).__name__))
+        Z = X @ keys_attention_map(keys, X)
+        return cls.relu_ntk(Z, backend=backend, block_rows=block_rows)
+
+    @property
+    def is_relu_ntk(self) -> bool:
+        """True for the ReLU-NTK kernel (the diagonal is then set to ``‖x_i‖²/2`` exactly)."""
+        return self.kernel_fn is _relu_ntk_kernel
+
     @property
     def shape(self) -> tuple[int, int]:
         return (self.X.shape[0], self.X.shape[0])
@@ -93,6 +113,26 @@ class KernelOperator:
         if self.kernel_fn is _relu_ntk_kernel:
             Kb[:, a:b].diagonal().copy_(self._diag_fn(self.X[a:b]))
         return Kb
+
+    def tile(self, r0: int, r1: int, c0: int, c1: int) -> torch.Tensor:
+        """``K[r0:r1, c0:c1]`` in ``X``'s dtype (``0 <= r0 < r1 <= n``, same for columns).
+        For the ReLU NTK the entries with global row == column are ``‖x_i‖²/2`` exactly (as
+        ``relu_ntk(X)``), so a tile equals the same entries of the dense matrix."""
+        n = self.X.shape[0]
+        for name, lo, hi in (("rows", r0, r1), ("columns", c0, c1)):
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (lo, hi)) \
+                    or not 0 <= lo < hi <= n:
+                raise InputError.for_arg(name, f"must satisfy 0 <= start < stop <= {n}",
+                                         (lo, hi))
+        T = self.kernel_fn(self.X[r0:r1], self.X[c0:c1])
+        if tuple(T.shape) != (r1 - r0, c1 - c0):
+            raise InputError.for_arg("kernel_fn", f"must return shape ({r1 - r0}, "
+                                     f"{c1 - c0})", tuple(T.shape))
+        lo, hi = max(r0, c0), min(r1, c1)
+        if self._diag_fn is not None and self.is_relu_ntk and lo < hi:
+            idx = torch.arange(lo, hi, device=T.device)
+            T[idx - r0, idx - c0] = self._diag_fn(self.X[lo:hi]).to(T.dtype)
+        return T
 
     def matmul(self, V: torch.Tensor) -> torch.Tensor:
         """``K V`` for ``V: (n,)`` or ``(n, k)``, block by block (or by KeOps)."""

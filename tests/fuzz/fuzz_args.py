@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from pyverify.errors import LinAttnError
+
 # ----------------------------------------------------------------------------- arrays
 
 SPECIAL = [math.nan, math.inf, -math.inf, 1e300, -1e300, 1e-300, -1e-300, 5e-324, 1e308,
@@ -201,6 +203,26 @@ def _kernel_fn() -> st.SearchStrategy:
 
 
 @st.composite
+def _operator(draw, dims: dict[str, int], mode: str) -> Any:
+    """A KernelOperator on clean rows (the ReLU NTK, MLP-Attn or a drawn kernel_fn), or junk
+    outside the valid mode."""
+    from linattn.solvers import KernelOperator
+
+    if mode != "valid" and draw(st.integers(0, 4)) == 0:
+        return draw(st.sampled_from([None, "op", torch.eye(dims["n"], dtype=torch.float64)]))
+    X = torch.from_numpy(draw(_clean_values((dims["n"], dims["d"]), psd=False)))
+    kind = draw(st.sampled_from(["relu", "attn", "fn"]))
+    try:
+        if kind == "relu":
+            return KernelOperator.relu_ntk(X)
+        if kind == "attn":
+            return KernelOperator.mlp_attn_ntk(X)
+        return KernelOperator(draw(_kernel_fn()), X)
+    except LinAttnError:  # e.g. non-finite rows: the constructor's own validation
+        return None
+
+
+@st.composite
 def _model(draw, dims: dict[str, int], mode: str) -> Any:
     from linattn.ntk import MLPAttn, TwoLayerReLU
 
@@ -268,6 +290,7 @@ MODULE_ROLES = {
     ("pyverify.sensitivity", "y"): "vd",
     ("linattn.kernel_regime", "F"): "nd", ("linattn.kernel_regime", "H_inf"): "nn",
     ("linattn.multihead", "P"): "dh", ("linattn.multihead", "F"): "nd",
+    ("linattn.solvers", "V"): "nk",
     ("linattn.ntk", "A"): "nd", ("linattn.ntk", "B"): "md",
     ("linattn.dynamics", "T"): "md", ("linattn.dynamics", "W"): "md",
     ("linattn.function_class", "alpha"): "nn", ("pyverify.function_class", "alpha"): "nn",
@@ -362,10 +385,16 @@ SCALARS: dict[str, _S] = {
                   (None, "linf", [None])),
     "targeted": _S(st.lists(st.builds(lambda e: _threat("l2-row", e),
                                       st.sampled_from([0.1])), max_size=1), (None, "x")),
+    "residual": _num(st.sampled_from([0.0, 1e-10, 1e-6, 0.5])),
+    "block": _int(1, 8), "rhs_block": _int(1, 3), "max_refine": _int(1, 3),
+    "progress": _enum([False, None], ["yes", 1]),
+    "memory_bytes": _S(st.sampled_from([None, 10**12, "8G", "1K", 4096]),
+                       ("lots", -1, 0, "", 1.5e300, True)),
 }
 MODULE_SCALARS: dict[tuple[str, str], _S] = {
     ("linattn.malleability", "threat"): _enum(["l2-row", "linf", "poison"],
                                               ["l1", None, 3]),
+    ("linattn.solvers", "k"): _int(1, 4),
 }
 
 
@@ -426,6 +455,8 @@ def _param_strategy(module: str, fname: str, p: inspect.Parameter, dims, mode,
         return _fset(dims, mode)
     if (module, name) in MODULE_SCALARS:
         return MODULE_SCALARS[(module, name)].strategy(mode)
+    if name == "op":
+        return _operator(dims, mode)
     if name == "preprocess":
         from linattn.data import Preprocess
 

@@ -98,6 +98,8 @@ SKIP = {
     "SolveResult": "result container of solve_spd",
     "SymNorm": "result NamedTuple of sym_spectral_norm",
     "SolveInfo": "result container of influence_matrix(return_info=True)",
+    "CachedSolve": "result container of solve_cached",
+    "RoutePlan": "result container of plan_operator_route",
     "NystromApprox": "result container of nystrom_approx",
     "ApproxInfluence": "result container of approx_influence",
     "QKV": "result container of random_qkv",
@@ -146,7 +148,7 @@ EXPENSIVE = {  # exact / symbolic / iterative: fewer examples
 }
 EXPENSIVE_FUNCS = {"estimate_malleability", "malleability_sweep", "empirical_ntk",
                    "approx_influence", "solve_spd", "nystrom_approx", "kernel_double_sum",
-                   "kernel_regime_curve", "route_check"}
+                   "kernel_regime_curve", "route_check", "solve_cached"}
 
 
 

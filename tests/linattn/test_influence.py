@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from strategies import cases, seeds
 
 from linattn import influence, kernel, ntk
-from pyverify.errors import InputError
-from pyverify.tolerance import solve_rtol
+from pyverify.errors import ConfigError, InputError
+from pyverify.tolerance import residual_solve_rtol, solve_rtol
 
 
 def _nonzero_rows(X: np.ndarray) -> np.ndarray:
@@ -197,8 +197,9 @@ def test_auto_routes_by_size_and_grad(monkeypatch):
 
 
 def test_kernel_operator_train_kernel_is_never_formed():
-    """A KernelOperator K_train is solved by PCG from row blocks: the kernel is never
-    evaluated on all n x n pairs, and the result equals the dense Cholesky route."""
+    """A KernelOperator K_train with method="pcg" is solved from row blocks on the fly: the
+    kernel is never held as an n x n matrix, and the result equals the dense Cholesky
+    route."""
     from linattn.solvers import KernelOperator
 
     X, K, Kt, lam, kappa = _relu_problem(300)
@@ -209,8 +210,9 @@ def test_kernel_operator_train_kernel_is_never_formed():
         return ntk.relu_ntk(a, b)
 
     op = KernelOperator(kern, torch.from_numpy(X), block_rows=64)
-    I_op, info = influence.influence_matrix(op, Kt, lam, return_info=True)
+    I_op, info = influence.influence_matrix(op, Kt, lam, method="pcg", return_info=True)
     assert info.method == "pcg" and info.gates == () and info.residual <= influence.PCG_TOL
+    assert info.method_note == "pcg requested"
     assert shapes and max(a for a, _ in shapes) <= 64
     I_c = influence.influence_matrix(K, Kt, lam, method="cholesky")
     assert _rel(I_op, I_c.numpy()) <= 10 * kappa * influence.PCG_TOL
@@ -224,3 +226,78 @@ def test_solve_method_and_tol_validation():
         with pytest.raises(InputError) as exc:
             influence.influence_matrix(K, K[:1], 1.0, **kw)
         assert exc.value.argument == arg
+
+
+def _operator_problem(n: int = 600, n_test: int = 5, seed: int = 3):
+    from linattn.solvers import KernelOperator
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 12)) * (np.arange(1, 13) ** -1.0)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    T = rng.standard_normal((n_test, 12))
+    Xt = torch.from_numpy(X)
+    K, Kt = ntk.relu_ntk(Xt, check=False), ntk.relu_ntk(T, X)
+    lam = 1e-3
+    kappa = float(np.linalg.cond(K.numpy() + lam * np.eye(n)))
+    return KernelOperator.relu_ntk(Xt), K, Kt, lam, kappa
+
+
+def test_auto_route_for_an_operator_follows_the_memory_available(monkeypatch):
+    """A planted memory limit (LINATTN_MEMORY_BYTES, or memory_bytes=) below what the float32
+    cache needs sends "auto" to PCG on the fly; enough memory sends it to the cache route.
+    The choice and its reason are in SolveInfo; both routes give the Cholesky influence."""
+    from linattn.solvers import cached_route_bytes
+
+    op, K, Kt, lam, kappa = _operator_problem()
+    need = cached_route_bytes(600, 5, influence.cached_rank(600))
+    I_c = influence.influence_matrix(K, Kt, lam, method="cholesky")
+    monkeypatch.setenv("LINATTN_MEMORY_BYTES", str(int(need / 0.8) - 4096))
+    I_p, info_p = influence.influence_matrix(op, Kt, lam, return_info=True)
+    assert info_p.method == "pcg" and "LINATTN_MEMORY_BYTES" in info_p.method_note
+    assert "on the fly" in info_p.method_note and info_p.refinements is None
+    monkeypatch.setenv("LINATTN_MEMORY_BYTES", str(int(need / 0.8) + 4096))
+    I_q, info_q = influence.influence_matrix(op, Kt, lam, return_info=True, tol=1e-10)
+    assert info_q.method == "cached" and "float32 cache" in info_q.method_note
+    assert info_q.residual <= 1e-10 and info_q.refinements >= 1 and info_q.cache_bytes > 0
+    assert info_q.precond == "rpcholesky" and len(info_q.history) == info_q.refinements
+    # the argument wins over the environment
+    info_r = influence.influence_matrix(op, Kt, lam, return_info=True, memory_bytes="1K")[1]
+    assert info_r.method == "pcg" and "memory_bytes argument" in info_r.method_note
+    bound = residual_solve_rtol(influence.PCG_TOL, kappa) + solve_rtol("float64", 600, kappa)
+    for I in (I_p, I_q):
+        assert _rel(I, I_c.numpy()) <= bound
+    monkeypatch.setenv("LINATTN_MEMORY_BYTES", "lots")
+    with pytest.raises(ConfigError) as exc:
+        influence.influence_matrix(op, Kt, lam)
+    assert exc.value.argument == "LINATTN_MEMORY_BYTES"
+
+
+def test_cached_route_kernel_ridge_and_influence_match_cholesky(tmp_path):
+    """method="cached" (the float32 cache with float64 refinement) against dense Cholesky to
+    the table bound, for kernel_ridge and influence_matrix; resumable through checkpoint."""
+    op, K, Kt, lam, kappa = _operator_problem(seed=4)
+    y = np.random.default_rng(5).standard_normal((600, 2))
+    alpha, info = influence.kernel_ridge(op, y, lam, method="cached", tol=1e-10,
+                                         return_info=True)
+    ref = influence.kernel_ridge(K, y, lam, method="cholesky")
+    assert info.method == "cached" and info.method_note == "cached requested"
+    bound = residual_solve_rtol(info.residual, kappa) + solve_rtol("float64", 600, kappa)
+    assert info.residual <= 1e-10 and _rel(alpha, ref.numpy()) <= bound
+    a1 = influence.kernel_ridge(op, y[:, 0], lam, method="cached")
+    assert a1.shape == (600,)
+    I, info = influence.influence_matrix(op, Kt, lam, method="cached", return_info=True,
+                                         checkpoint=tmp_path, rhs_block=2)
+    assert (tmp_path / "problem.json").exists() and len(list(tmp_path.glob("block-*"))) == 3
+    I2, info2 = influence.influence_matrix(op, Kt, lam, method="cached", return_info=True,
+                                           checkpoint=tmp_path, rhs_block=2)
+    assert "3 block(s) of columns loaded" in info2.method_note and info2.iterations == 0
+    assert torch.equal(I, I2)
+    I_c = influence.influence_matrix(K, Kt, lam, method="cholesky")
+    bound = residual_solve_rtol(info.residual, kappa) + solve_rtol("float64", 600, kappa)
+    assert _rel(I, I_c.numpy()) <= bound
+    with pytest.raises(InputError) as exc:  # a dense matrix has no kernel to cache
+        influence.influence_matrix(K, Kt, lam, method="cached")
+    assert exc.value.argument == "method"
+    note = influence.influence_matrix(K, Kt, lam, method="cholesky", return_info=True,
+                                      checkpoint=tmp_path)[1].method_note
+    assert "checkpoint unused" in note

@@ -212,3 +212,33 @@ def test_rank_deficient_note_and_zero_matrix():
     assert "rank 2 < min(n,d)=4" in s.cond_d_note
     z = spectral_stats(np.zeros((3, 2)))
     assert z.rank == 0 and math.isinf(z.cond)
+
+
+@pytest.mark.parametrize("method", ["auto", "gram-dual", "qr-svd"])
+def test_float32_memmap_out_of_core_equals_in_memory(method, tmp_path, device):
+    """A float32 memmap streamed in blocks (the out-of-core route) gives the spectrum of the
+    same values held in memory: both compute in float64 from float32 values (exact in
+    float64), so they differ only by float64 rounding (eig_rtol on tr(G) for gram-dual,
+    on ||X||_F^2 for qr-svd)."""
+    rng = np.random.default_rng(11)
+    n, d = 3000, 24
+    X = ((rng.standard_normal((n, d)) * np.arange(1, d + 1) ** -1.0)
+         @ orthogonal(rng, d)).astype(np.float32)
+    mm = np.memmap(tmp_path / "x.f32", dtype=np.float32, mode="w+", shape=(n, d))
+    mm[:] = X
+    mm.flush()
+    ro = np.memmap(tmp_path / "x.f32", dtype=np.float32, mode="r", shape=(n, d))
+    s = spectral_stats(ro, method=method, block_rows=700, device=device)
+    ref = spectral_stats(torch.from_numpy(X.astype(np.float64)),
+                         method="svd" if method == "qr-svd" else "gram-dual")
+    assert s.eigenvalues.device.type == device
+    assert (s.n, s.d, s.dtype) == (n, d, "float64") and s.rank == ref.rank == d
+    assert s.method == ("qr-svd" if method == "qr-svd" else "gram-dual")
+    tol = eig_rtol("float64", n) * float(ref.eigenvalues.sum())
+    assert torch.all((s.eigenvalues.cpu() - ref.eigenvalues).abs() <= tol)
+    assert abs(s.cond_d - ref.cond_d) <= eig_rtol("float64", n, ref.cond_d) * 2 * ref.cond_d
+    bad = np.memmap(tmp_path / "bad.f32", dtype=np.float32, mode="w+", shape=(n, d))
+    bad[:] = X
+    bad[2500, 3] = np.nan
+    with pytest.raises(InputError, match=r"X\[block 3\]"):
+        spectral_stats(bad, block_rows=700)
