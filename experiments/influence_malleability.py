@@ -2,10 +2,9 @@
 paper's threat models (claim ``malleability-ratio``; the paper: 2–9×).
 
 Definition and estimator: :mod:`linattn.malleability` (M = max_{δ ∈ B} ‖I(X + δ) − I(X)‖_F
-/ ‖I(X)‖_F, I the NTK kernel-ridge influence, by projected gradient ascent).  The ratio
-``M_attn / M_relu`` is taken per (dataset, task, threat, budget, ridge, seed) on the same
-subsample (the seed draws it, the attack's starts and the targets): mean and Student-t 95%
-interval over seeds.
+/ ‖I(X)‖_F, I the NTK kernel-ridge influence, by projected gradient ascent).  Ratio
+``M_attn / M_relu`` per (dataset, task, threat, budget, ridge, seed) on the same subsample
+(the seed draws it, the starts, the targets): mean and Student-t 95% interval over seeds.
 
 Threat models (:mod:`linattn.threats`; pixels in [0, 1]):
 
@@ -27,8 +26,7 @@ Jaccard overlap and Spearman's ρ (``linattn.attribution``); targeted: success r
 pushing a random training point into / a random top-10 point out of a random test point's
 top-10 under ``linf`` at ``poison_eps``.
 
-Sizes per dataset: ``n_train``/``n_test`` are clamped to the rows the classes have in each
-split (digits: 1,437 train / 360 test rows; binary 0/1: 284 / 76), with a note.
+Sizes: ``n_train``/``n_test`` clamped to the rows of the classes in each split, with a note.
 """
 
 from __future__ import annotations
@@ -377,15 +375,11 @@ def figures(summary: dict[str, Any], fig_dir: Path) -> list[str]:
     ylab = sorted({(c["threat"], c["ridge_mode"]) for c in cells},
                   key=lambda t: (THREAT_ORDER.index(t[0]), t[1]))
     xlab = sorted({(c["dataset"], c["classes"]) for c in cells})
-    grid = [[math.nan] * len(xlab) for _ in ylab]
-    texts = [[""] * len(xlab) for _ in ylab]
-    for c in cells:
-        i, j = ylab.index((c["threat"], c["ridge_mode"])), xlab.index((c["dataset"],
-                                                                        c["classes"]))
-        gm = c["ratio_geomean"]
-        grid[i][j] = gm if gm else math.nan
-        texts[i][j] = ("gate\nfailure" if c["status"] == "gate failure" else
-                       f"{gm:.3g}\n{c['n_inside']}/{c['n_rows']}" if gm else "—")
+    grid, texts = plots.cell_grid(
+        cells, ylab, xlab, lambda c: ((c["threat"], c["ridge_mode"]), (c["dataset"], c["classes"])),
+        lambda c: c["ratio_geomean"] or math.nan,
+        lambda c: ("gate\nfailure" if c["status"] == "gate failure" else f"{c['ratio_geomean']:.3g}"
+                   f"\n{c['n_inside']}/{c['n_rows']}" if c["ratio_geomean"] else "—"))
     fig, (ax,) = plots.figure(1, width=1.1 * len(xlab) + 3.2, height=0.6 * len(ylab) + 2.2)
     plots.binned_heatmap(ax, grid, texts, edges=(0.0, 1.0, *PAPER_RANGE, 1e300),
                          colors=_BIN_COLORS, names=_BIN_NAMES, missing="gate failure / none",

@@ -108,6 +108,19 @@ def save(fig: Any, fig_dir: str | Path, name: str) -> str:
     return fname
 
 
+def cell_grid(cells: Sequence[Any], rows: Sequence[Any], cols: Sequence[Any],
+              where: Any, value: Any, text: Any) -> tuple[list[list[float]], list[list[str]]]:
+    """The (rows × columns) value and text grids of a heatmap: cell ``c`` goes to
+    ``where(c) = (row, col)`` with ``value(c)`` and ``text(c)``; empty places NaN and ""."""
+    grid = [[math.nan] * len(cols) for _ in rows]
+    texts = [[""] * len(cols) for _ in rows]
+    for c in cells:
+        r, k = where(c)
+        i, j = rows.index(r), cols.index(k)
+        grid[i][j], texts[i][j] = value(c), text(c)
+    return grid, texts
+
+
 def binned_heatmap(ax: Any, values: Sequence[Sequence[float]], texts: Sequence[Sequence[str]],
                    *, edges: Sequence[float], colors: Sequence[str], names: Sequence[str],
                    xticks: Sequence[str], yticks: Sequence[str], missing: str) -> None:

@@ -133,12 +133,15 @@ def arccos_ntk(G: Any, a: Any, b: Any = None) -> torch.Tensor:
     return finite_result(_Arccos.apply(Gt, at, bt, b is None), "NTK H", "G")
 
 
-def attention_gram_kernels(X: torch.Tensor, T: torch.Tensor
+def attention_gram_kernels(X: Any, T: Any
                            ) -> tuple[torch.Tensor, torch.Tensor]:
     """MLP-Attn's (K(X, X), K(T, X)) from inner products only, for d > n: with G = X Xᵀ,
     S = T Xᵀ and the features Φ = X C = G X, Φ_T = T C = S X (C = XᵀX), the feature Grams
     are Φ Φᵀ = G³, Φ_T Φᵀ = S G² and ‖Φ_T,t‖² = (S G Sᵀ)_tt: n² d + k n d + O(n³) flops
-    instead of the features' ~4 n² d.  X: (n, d), T: (k, d) validated tensors."""
+    instead of the features' ~4 n² d.  X: (n, d), T: (k, d) (differentiable in both)."""
+    X = as_matrix(X, "X_train", dtype=own_dtype(X))
+    T = as_matrix(T, "X_test", dtype=X.dtype, device=X.device)
+    check_same_cols(X, T, "X_train", "X_test")
     G = X @ X.T
     S = T @ X.T
     KG = (G @ G) @ G  # G³ = Φ Φᵀ
@@ -147,7 +150,8 @@ def attention_gram_kernels(X: torch.Tensor, T: torch.Tensor
     b = torch.sqrt(torch.clamp((SG * S).sum(1), min=0.0))
     _check_norms(a, "X_train")
     _check_norms(b, "X_test")
-    return _Arccos.apply(KG, a, a, True), _Arccos.apply(SG @ G, b, a, False)
+    return (finite_result(_Arccos.apply(KG, a, a, True), "NTK K(X, X)", "X_train"),
+            finite_result(_Arccos.apply(SG @ G, b, a, False), "NTK K(T, X)", "X_test"))
 
 
 class _RidgeInfluence(torch.autograd.Function):

@@ -299,6 +299,8 @@ MODULE_ROLES = {
     ("linattn.widthlaw", "widths"): "yn", ("linattn.widthlaw", "ratios"): "yn",
     ("linattn.widthlaw", "x"): "yn", ("linattn.widthlaw", "log10_y"): "yn",
     ("linattn.qkv", "K"): "dh", ("linattn.threats", "rows"): "vn",
+    ("linattn.adjoint", "G"): "nn", ("linattn.adjoint", "a"): "vn",
+    ("linattn.adjoint", "b"): "vn", ("linattn.adjoint", "T"): "md",
     ("pyverify.spectrum", "eigs"): "ve",
 }
 
@@ -375,6 +377,8 @@ SCALARS: dict[str, _S] = {
     "sigma": _num(st.none() | st.sampled_from([0.0, 1.0])),
     "phi": _enum([lambda k, Z: Z, lambda k, Z: Z @ (k.T @ k)],
                  [None, "phi", lambda k, Z: Z[:1]]),
+    "kernels": _S(st.sampled_from(["relu", "mlp_attn"]).map(lambda a: _kernels(a)),
+                  (None, "kernels", 3)),
     "influence": _enum([lambda X: (X @ X.T)[:1], lambda X: X.T @ X],
                        [None, "influence", lambda X: 3.0]),
     "threat": _S(st.builds(lambda e: _threat("linf", e), st.sampled_from([0.0, 0.01, 0.1]))
@@ -396,6 +400,12 @@ MODULE_SCALARS: dict[tuple[str, str], _S] = {
                                               ["l1", None, 3]),
     ("linattn.solvers", "k"): _int(1, 4),
 }
+
+
+def _kernels(arch: str) -> Any:
+    from linattn.adjoint import attention_gram_kernels, feature_kernels
+
+    return feature_kernels(lambda k, Z: Z) if arch == "relu" else attention_gram_kernels
 
 
 def _threat(name: str, eps: float) -> Any:
