@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The prepared GPU check (issue 15 item 4, issue 16 item 4): one script for a lent CUDA machine.
+# The prepared GPU check: one script for a lent CUDA machine (CUDA property tests, GPU benchmarks).
 #
 #   benchmarks/gpu_check.sh [--out DIR] [--python PY] [--dry-run] [--skip-tests]
 #                           [--skip-bench] [--quick-suite] [--timeout-tests S]

@@ -21,10 +21,11 @@ s(u) = (π − arccos u)/(2π), s'(u) = 1/(2π√(1 − u²)) (0 where |u| = 1) 
 :func:`relu_ntk_adjoint` (features Φ, Ψ: G = Φ Ψᵀ, a, b the row norms) and
 :func:`attention_gram_kernels` (MLP-Attn from G = X Xᵀ alone, for d > n) build on it.
 
-:func:`ridge_influence` -- I = Kt (K + λI)⁻¹ (K: (n, n) symmetric, Kt: (k, n)), solved by
-:func:`linattn.influence.ridge_solve` (Cholesky).  Backward with the cotangent Ī:
-V = (K + λI)⁻¹ Īᵀ (one more ``ridge_solve``), K̄ = −Z Vᵀ with Z = Iᵀ, K̄t = Vᵀ (the adjoint
-of a solve; exact, no factorisation is differentiated).
+:func:`ridge_influence` -- I = Kt (K + λI)⁻¹ (K: (n, n) symmetric, Kt: (k, n)), solved with
+one gated Cholesky factor (:func:`linattn.influence.spd_factor`, ``factor_solve``).
+Backward with the cotangent Ī:
+V = (K + λI)⁻¹ Īᵀ (one more solve with the forward's Cholesky factor), K̄ = −Z Vᵀ with
+Z = Iᵀ, K̄t = Vᵀ (the adjoint of a solve; exact, no factorisation is differentiated).
 
 All are first-order exact (tested against autograd of the library's formulas with
 ``torch.autograd.gradcheck``) but not twice differentiable, and ``torch.func`` transforms do
@@ -39,7 +40,7 @@ from typing import Any
 
 import torch
 
-from linattn.influence import ridge_solve
+from linattn.influence import factor_solve, spd_factor
 from linattn.validate import as_matrix, check_same_cols, finite_result, own_dtype, positive_ridge
 from pyverify.errors import InputError
 
@@ -159,21 +160,24 @@ class _RidgeInfluence(torch.autograd.Function):
     def forward(ctx: Any, K: torch.Tensor, Kt: torch.Tensor, lam: float) -> torch.Tensor:
         A = K.detach().clone()
         A.diagonal().add_(lam)  # K + λI in place: no n × n identity
-        Z = ridge_solve(A, Kt.detach().T, check=False, method="cholesky")
-        ctx.save_for_backward(A, Z)
+        L = spd_factor(A, "K + ridge I")  # one factorisation for the forward and backward
+        del A
+        Z = factor_solve(L, Kt.detach().T, "K + ridge I")
+        ctx.save_for_backward(L, Z)
         return Z.T
 
     @staticmethod
     def backward(ctx: Any, Ibar: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        A, Z = ctx.saved_tensors
-        V = ridge_solve(A, Ibar.T, check=False, method="cholesky")
-        return -(Z @ V.T), V.T, None
+        L, Z = ctx.saved_tensors
+        V = factor_solve(L, Ibar.T, "K + ridge I")
+        return torch.mm(Z, V.T).neg_(), V.T, None
 
 
 def ridge_influence(K: Any, Kt: Any, ridge: float) -> torch.Tensor:
     """I = Kt (K + ridge I)⁻¹ for symmetric K: (n, n), Kt: (k, n), ridge > 0 -> (k, n),
-    differentiable in K and Kt by the solve's adjoint (module docstring); both solves go
-    through :func:`linattn.influence.ridge_solve` (Cholesky, ungated: gate K first)."""
+    differentiable in K and Kt by the solve's adjoint (module docstring); both solves use one
+    Cholesky factor (:func:`linattn.influence.spd_factor`: only the factorisation is gated;
+    gate K first)."""
     lam = positive_ridge(ridge)
     Kx = as_matrix(K, "K", dtype=own_dtype(K))
     if Kx.shape[0] != Kx.shape[1]:

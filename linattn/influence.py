@@ -82,11 +82,13 @@ __all__ = [
     "PCG_TOL",
     "SolveInfo",
     "add_ridge",
+    "factor_solve",
     "influence_matrix",
     "kernel_ridge",
     "linattn_influence",
     "loo_residuals",
     "ridge_solve",
+    "spd_factor",
 ]
 
 
@@ -189,13 +191,31 @@ def add_ridge(K: torch.Tensor, ridge: float) -> torch.Tensor:
                          "K + ridge I", "K_train")
 
 
-def _factor(A: torch.Tensor, name: str) -> torch.Tensor:
+def spd_factor(A: Any, name: str = "K_train + ridge I") -> torch.Tensor:
+    """The lower Cholesky factor L of SPD ``A: (n, n)`` (A = L Lᵀ), gated: a failed
+    factorisation is a KernelHealthError (gate "psd") naming ``name``.  With
+    :func:`factor_solve` it lets one factorisation serve several solves (the attack's forward
+    and backward, :mod:`linattn.adjoint`); :func:`ridge_solve` uses the same two."""
+    M = as_matrix(A, name, dtype=own_dtype(A))
+    if M.shape[0] != M.shape[1]:
+        raise InputError.for_arg(name, "must be square", tuple(M.shape))
     with linalg_guard(name, "Cholesky"):
-        L, info = torch.linalg.cholesky_ex(A)
+        L, info = torch.linalg.cholesky_ex(M)
     if int(info) != 0:
         raise KernelHealthError.gate("psd", name, "Cholesky of K + ridge I must succeed "
                                      f"(failed at pivot {int(info)})", float(int(info)), 0.0)
     return L
+
+
+def factor_solve(L: Any, B: Any, name: str = "K_train + ridge I") -> torch.Tensor:
+    """Z = (L Lᵀ)⁻¹ B for the factor ``L: (n, n)`` of :func:`spd_factor` and ``B: (n, k)``
+    (NumericalError if Z is not finite)."""
+    Lt = as_matrix(L, "L", dtype=own_dtype(L))
+    Bt = as_matrix(B, "B", dtype=Lt.dtype, device=Lt.device)
+    if Lt.shape[0] != Lt.shape[1] or Bt.shape[0] != Lt.shape[0]:
+        raise InputError.for_arg("B", f"must have n = {Lt.shape[0]} rows (L square)",
+                                 (tuple(Lt.shape), tuple(Bt.shape)))
+    return finite_result(torch.cholesky_solve(Bt, Lt), "solution of (K + ridge I) Z = B", name)
 
 
 def ridge_solve(A: torch.Tensor | KernelOperator, B: torch.Tensor, *, check: bool = True,
@@ -251,8 +271,7 @@ def ridge_solve(A: torch.Tensor | KernelOperator, B: torch.Tensor, *, check: boo
                          else None, sol.precond, sol.rank, (), note)
         return (Z, info) if return_info else Z
     M = add_ridge(A, ridge) if ridge else A
-    Z = finite_result(torch.cholesky_solve(B, _factor(M, name)), "solution of (K + ridge I) Z"
-                      " = B", name)
+    Z = factor_solve(spd_factor(M, name), B, name)
     if check:
         check_solve(M, Z, B, name=name)
     if not return_info:

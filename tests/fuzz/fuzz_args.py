@@ -300,6 +300,7 @@ MODULE_ROLES = {
     ("linattn.widthlaw", "x"): "yn", ("linattn.widthlaw", "log10_y"): "yn",
     ("linattn.qkv", "K"): "dh", ("linattn.threats", "rows"): "vn",
     ("linattn.adjoint", "G"): "nn", ("linattn.adjoint", "a"): "vn",
+    ("linattn.influence", "L"): "nn",
     ("linattn.adjoint", "b"): "vn", ("linattn.adjoint", "T"): "md",
     ("pyverify.spectrum", "eigs"): "ve",
 }
