@@ -9,20 +9,30 @@ mathematical object, each implementing the claims named in ``pyverify/manifest.t
 * :mod:`linattn.spectrum` -- spectra of G through the d×d dual, 2-norm κ, κ_d, κ(G³) and the
   width threshold κ_d⁶ n ln n (``cond-amplification``, ``width-bound``);
 * :mod:`linattn.ntk` -- infinite- and finite-width NTKs of the two-layer ReLU network and
-  MLP-Attn, the networks, the empirical NTK (``ntk-width``);
+  MLP-Attn, the networks, the empirical NTK; :mod:`linattn.finite_width` (H_m from exact
+  float32 co-activation counts), :mod:`linattn.opnorm` (Lanczos ‖·‖₂) and
+  :mod:`linattn.widthlaw` (m_½ and its law in n, the width bounds) (``ntk-width``);
 * :mod:`linattn.influence` -- kernel ridge regression, influence matrices, leave-one-out
-  residuals, the one gated SPD solve;
-* :mod:`linattn.malleability` -- influence malleability M(ε) (``malleability-ratio``), with
+  residuals, the one gated SPD solve (dense, PCG, or the float32 cache with float64
+  refinement for the full datasets);
+* :mod:`linattn.malleability` -- influence malleability M (``malleability-ratio``), with
   its threat models (:mod:`linattn.threats`), attacks (:mod:`linattn.attack`), attribution
   metrics (:mod:`linattn.attribution`) and the ascent's adjoints (:mod:`linattn.adjoint`);
 * :mod:`linattn.dynamics` -- gradient-descent training, the loss landscape and the
-  empirical-NTK influence along training (``learning-dynamics``);
+  empirical-NTK influence along training (``learning-dynamics``); :mod:`linattn.sensitivity`;
+* :mod:`linattn.function_class` -- Theorem B.8's function class (``fourth-order-class``);
 * :mod:`linattn.qkv` -- random trainable-QKV linear attention (``qkv-extension``);
+  :mod:`linattn.qkv_ntk` -- the NTK of trainable-QKV attention and its limit (``qkv-ntk``);
+* :mod:`linattn.softmax_attention`, :mod:`linattn.multihead`, :mod:`linattn.feature_maps`,
+  :mod:`linattn.kernel_regime` -- beyond the paper: softmax attention, several heads and
+  LayerNorm (``softmax-attention``, ``multihead-layernorm``);
 * :mod:`linattn.checks` -- the numerical gates of the paper's Appendix A.8;
-* :mod:`linattn.solvers` -- kernel operators, preconditioned CG, Nyström;
+* :mod:`linattn.solvers` -- kernel operators, preconditioned CG, Nyström, the float32 kernel
+  cache with iterative refinement, memory routing, checkpoints, KeOps;
 * :mod:`linattn.reduce` -- exact dimension reduction for rotation-invariant computations;
-* :mod:`linattn.data` -- digits, MNIST and CIFAR-10 loaders;
-* :mod:`linattn.validate` -- input validation shared by the modules.
+* :mod:`linattn.data` -- digits, MNIST, CIFAR-10 and user arrays (npz, npy, IDX folders);
+* :mod:`linattn.validate` -- input validation shared by the modules;
+* :mod:`linattn.threads` -- the OpenMP wait policy set at import.
 
 The project's exceptions live in :mod:`pyverify.errors` (their only import path); the exact
 reference that every function here is tested against is :mod:`pyverify`.
