@@ -131,9 +131,16 @@ def multihead_features(X: Any, P: Any, *, h: int, keys: Any = None,
     e = _eps(eps)
     Z = Xt if keys is None else as_matrix(keys, "keys", dtype=Xt.dtype, device=Xt.device)
     check_same_cols(Xt, Z, "X", "keys")
+    return _features(Xt, Pt, h, Z, layernorm, e)
+
+
+def _features(Xt: torch.Tensor, Pt: torch.Tensor, h: int, Z: torch.Tensor, layernorm: bool,
+              e: float) -> torch.Tensor:
+    """The computation of :func:`multihead_features` on validated inputs; the projected
+    keys are reused when the keys are the inputs themselves (``Z is Xt``)."""
     dh = Pt.shape[1] // h
     XP = (Xt @ Pt).reshape(Xt.shape[0], h, dh)  # (n, h, d_h)
-    ZP = (Z @ Pt).reshape(Z.shape[0], h, dh)  # (N, h, d_h)
+    ZP = XP if Z is Xt else (Z @ Pt).reshape(Z.shape[0], h, dh)  # (N, h, d_h)
     Cj = torch.einsum("kia,kib->iab", ZP, ZP)  # (h, d_h, d_h): P_jᵀ C P_j
     F = torch.einsum("nia,iab->nib", XP, Cj).reshape(Xt.shape[0], h * dh) / math.sqrt(h)
     F = finite_result(F, "multi-head features", "X")
@@ -196,7 +203,14 @@ def multihead_phi(P: Any, h: int, *, layernorm: bool = False,
     e = _eps(eps)
 
     def phi(keys: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
-        return multihead_features(Z, Pt, h=h, keys=keys, layernorm=layernorm, eps=e)
+        # P was validated once above (its finiteness check dominates a call at d = 3072)
+        Zt = as_matrix(Z, "Z", dtype=own_dtype(Z))
+        K = Zt if keys is Z else as_matrix(keys, "keys", dtype=Zt.dtype, device=Zt.device)
+        check_same_cols(Zt, K, "Z", "keys")
+        if Pt.shape[0] != Zt.shape[1]:
+            raise InputError.for_arg("P", f"must have d = {Zt.shape[1]} rows (Z's columns)",
+                                     tuple(Pt.shape))
+        return _features(Zt, Pt.to(Zt.dtype).to(Zt.device), h, K, layernorm, e)
 
     phi.__doc__ = f"{h}-head linearized attention{' + LayerNorm' if layernorm else ''}"
     return phi
