@@ -187,7 +187,8 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
             "ci_method": "Student-t 95% over seeds (fresh projections and weights per seed); "
                          "κ(K) per setting: geometric mean over seeds",
             "malleability": mall, "mall_answer": _mall_answer(mall),
-            "findings": findings, "disagreements": [], "verdict": _verdict(datasets)}
+            "findings": [*findings, _mall_answer(mall)], "disagreements": [],
+            "verdict": _verdict(datasets)}
 
 
 def _mall_answer(mall: list[dict[str, Any]]) -> str:

@@ -184,7 +184,9 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
             "malleability_reference": [r for r in mall if r["variant"] == "linear"],
             "mall_answer": vm.mall_sentence([r for r in mall if r["variant"] == "softmax"],
                                             lambda r: r["setting"]),
-            "findings": findings + _mall_findings(mall), "disagreements": [],
+            "findings": [*findings, *_mall_findings(mall), vm.mall_sentence(
+                [r for r in mall if r["variant"] == "softmax"], lambda r: r["setting"])],
+            "disagreements": [],
             "verdict": _verdict(datasets)}
 
 

@@ -275,7 +275,8 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
             "malleability": qkv,
             "malleability_reference": [r for r in mall if r not in qkv],
             "mall_answer": _mall_answer(qkv),
-            "findings": findings, "disagreements": dis, "verdict": _verdict(datasets)}
+            "findings": [*findings, _mall_answer(qkv)], "disagreements": dis,
+            "verdict": _verdict(datasets)}
 
 
 def _mall_answer(qkv: list[dict[str, Any]]) -> str:
