@@ -140,3 +140,20 @@ def test_bad_options() -> None:
     with pytest.raises(ConfigError):
         vm.MallOptions(mall_poison_k="200%")
     assert vm.mall_units(vm.MallOptions(mall=False), "x") == []
+
+
+def test_a_failing_gate_is_recorded_not_attacked() -> None:
+    """Parallel features with norms 1 ... 1e8 give a rank-one NTK spread over 16 decades,
+    beyond the float64 gates of Appendix A.8 (PSD or κ(K + λI) < 1e12 at λ = 1e-6): the
+    variant is recorded with its gate and value, and has no ratio row."""
+    def spread(keys: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
+        s = torch.logspace(0, 8, Z.shape[0], dtype=Z.dtype)[:, None]
+        return s * torch.ones(1, 2, dtype=Z.dtype) + 0 * Z[:, :2]
+
+    vs = [vm.Variant("relu", "relu", "relu", True), vm.Variant("spread", "planted", spread,
+                                                               True)]
+    cfg, recs = _records(vs, (("absolute", 1e-6),), seeds=(0,))
+    rec = recs[0]["result"]["archs"]["spread"]
+    assert rec["gate_failed"] and rec["gate"] in ("psd", "conditioning"), rec
+    assert not recs[0]["result"]["archs"]["relu"]["gate_failed"]
+    assert vm.mall_rows(cfg, recs, vs) == []  # never attacked, so no ratio row
