@@ -18,15 +18,18 @@ rank=r)``), which gives the same feature vectors as the full d for ``P`` (see
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import sys
 from pathlib import Path
 from typing import Any
 
 from experiments import plots, regime
-from experiments.config import Common, opt, verdict
+from experiments import variant_malleability as vm
+from experiments.config import opt, verdict
 from experiments.runner import Unit
 from experiments.tables import fmt, table
+from linattn.feature_maps import feature_map
 from linattn.kernel_regime import check_widths, kernel_regime_curve
 from linattn.multihead import head_projections, multihead_features
 from linattn.reduce import span_coordinates
@@ -37,13 +40,15 @@ NAME = "multihead_layernorm"
 TITLE = "Beyond the paper (D.3): multi-head attention and LayerNorm"
 CLAIM = "multihead-layernorm"
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"n": 16, "widths": (64, 256, 1024), "heads": (1, 4), "draws": 1},
+    "smoke": {"n": 16, "widths": (64, 256, 1024), "heads": (1, 4), "draws": 1,
+              "mall_n_train": 8, "mall_n_test": 2, "mall_topk": 2, "mall_steps": 2,
+              "mall_init_samples": 1, "mall_poison_k": "1"},
     "full": {"n": 256, "widths": tuple(2**k for k in range(6, 17))},
 }
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(Common):
+class Config(vm.MallOptions):
     """``n`` rows of ``classes`` (subsample fixed by ``data_seed``; the seeds vary the head
     projections and the weights); ``draws`` weight draws per width."""
 
@@ -80,10 +85,43 @@ def plan(cfg: Config) -> list[Unit]:
     return [Unit(NAME, ds, _setting(h, ln), seed, cfg.n,
                  (("widths", list(cfg.widths)), ("heads", h), ("layernorm", ln)))
             for ds in cfg.datasets for ln in (False, True) for h in cfg.heads
-            for seed in cfg.seeds]
+            for seed in cfg.seeds] + vm.mall_units(cfg, NAME)
+
+
+@functools.lru_cache(maxsize=2)
+def _haar(d: int, seed: int) -> Any:
+    return head_projections(d, 1, seed=seed)  # (d, d) Haar orthogonal
+
+
+def mall_variants(cfg: Config, d: int, seed: int | None) -> list[vm.Variant]:
+    """The malleability unit's architectures: the ReLU baseline; h = 1 without LayerNorm,
+    which is linearized attention exactly (P is then a rotation of R^d, and the ReLU NTK
+    sees the features X C P only through inner products), run as "linear"; every other
+    (h, LayerNorm) with fixed Haar projections, in pixel coordinates.  One Haar draw per
+    seed (``head_projections(d, 1, seed=7919·seed)``) serves every h: its first h⌊d/h⌋
+    columns are ``head_projections(d, h, seed=7919·seed)`` by construction.  ``seed=None``:
+    the labels only (no projections drawn)."""
+    out = [vm.Variant("relu", "relu", "relu", True)]
+    for ln in (False, True):
+        for h in cfg.heads:
+            extra = (("heads", h), ("layernorm", ln))
+            name = "layernorm" if ln else "multihead"
+            if h == 1 and not ln:
+                out.append(vm.Variant(_setting(h, ln), name, "linear", True, extra))
+            elif seed is None or h > d:
+                out.append(vm.Variant(_setting(h, ln), name, None, False, extra))
+            else:
+                Q = _haar(d, 7919 * seed)
+                phi = feature_map(name, P=Q[:, :h * (d // h)], h=h)
+                out.append(vm.Variant(_setting(h, ln), name, phi, False, extra))
+    return out
 
 
 def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
+    if unit.setting == vm.SETTING:
+        X, T = vm.load_pair(cfg, unit)
+        vs = [v for v in mall_variants(cfg, X.shape[1], unit.seed) if v.arch is not None]
+        return vm.run_mall_unit(cfg, unit, X, T, vs)
     X = regime.load_X(cfg, unit.dataset)
     h, ln = unit.param("heads"), unit.param("layernorm")
     n, d = X.shape
@@ -104,7 +142,11 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rec in records:
         u = rec["unit"]
-        groups.setdefault((u["dataset"], u["setting"]), []).append(rec["result"])
+        if u["setting"] != vm.SETTING:
+            groups.setdefault((u["dataset"], u["setting"]), []).append(rec["result"])
+    mall = vm.mall_rows(cfg, records, mall_variants(cfg, 1, None),
+                        {_setting(h, ln): "h=1" for h in cfg.heads for ln in (False, True)
+                         if (h, ln) != (1, False)})
     datasets: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     findings: list[str] = []
@@ -144,7 +186,25 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
             "heads": list(cfg.heads), "draws": cfg.draws, "classes": cfg.classes,
             "ci_method": "Student-t 95% over seeds (fresh projections and weights per seed); "
                          "κ(K) per setting: geometric mean over seeds",
-            "findings": findings, "disagreements": [], "verdict": _verdict(datasets)}
+            "malleability": mall, "mall_answer": _mall_answer(mall),
+            "findings": [*findings, _mall_answer(mall)], "disagreements": [],
+            "verdict": _verdict(datasets)}
+
+
+def _mall_answer(mall: list[dict[str, Any]]) -> str:
+    """The plain answer: M against the single head (and against ReLU) per setting."""
+    parts = []
+    for mode in ("relative", "absolute"):
+        sel = [r for r in mall if r["ridge_mode"] == mode and r.get("ratio_ref")]
+        if sel:
+            by: dict[str, list[float]] = {}
+            for r in sel:
+                by.setdefault(r["setting"], []).append(math.log(r["ratio_ref"]))
+            parts.append(f"{mode} ridge: M/M_single-head " + ", ".join(
+                f"{k} {fmt(math.exp(sum(v) / len(v)))}" for k, v in by.items())
+                + " (geometric means over threats and datasets)")
+    head = "; ".join(parts) + ". " if parts else ""
+    return head + vm.mall_sentence(mall, lambda r: r["setting"])
 
 
 def _delta(e: dict[str, Any], ref: dict[str, Any]) -> tuple[float | None, float | None]:
@@ -229,6 +289,18 @@ def section(summary: dict[str, Any]) -> str:
         parts.append(table(["setting", "head dim", "log10 κ(K)", "Δ vs h=1", "rank K",
                             "κ(H_∞)", "slope b", "log10 m_½", "CI lo", "CI hi", "Δ vs h=1",
                             "log10 m_½ at rate m^(-1/2)"], rows))
+    rows = summary.get("malleability", [])
+    if rows:
+        r0 = rows[0]
+        parts.append("\n\n**Malleability** (M by projected gradient ascent; threats l2-row, "
+                     "linf with the [0, 1] box, poison; n_train = "
+                     f"{r0['n_train']}, n_test = {r0['n_test']}, smaller than "
+                     "influence_malleability's quick 128 for the budget; ratio = "
+                     "M_variant/M_relu and 'vs h=1' = M/M of the single-head parameter-free "
+                     "case (h = 1 without LayerNorm is linearized attention exactly), "
+                     f"t-intervals over seeds). {summary['mall_answer']}\n")
+        for ds in sorted({r["dataset"] for r in rows}):
+            parts.append(f"\n*{ds}*\n\n{vm.mall_table(rows, ds, 'h=1')}")
     return "".join(parts)
 
 

@@ -30,9 +30,11 @@ from typing import Any
 import torch
 
 from experiments import plots, regime
-from experiments.config import Common, opt, verdict
+from experiments import variant_malleability as vm
+from experiments.config import opt, verdict
 from experiments.runner import Unit
 from experiments.tables import fmt, table
+from linattn.feature_maps import feature_map
 from linattn.kernel_regime import check_widths, kernel_regime_curve
 from linattn.ntk import relu_ntk
 from linattn.reduce import span_coordinates
@@ -45,14 +47,15 @@ TITLE = "Beyond the paper (D.2): parameter-free softmax attention"
 CLAIM = "softmax-attention"
 PRESETS: dict[str, dict[str, Any]] = {
     "smoke": {"n": 16, "widths": (64, 256, 1024), "tau_factors": (0.1, 1.0, 10.0),
-              "draws": 1},
+              "draws": 1, "mall_n_train": 8, "mall_n_test": 2, "mall_topk": 2,
+              "mall_steps": 2, "mall_init_samples": 1, "mall_poison_k": "1"},
     "full": {"n": 256, "widths": tuple(2**k for k in range(6, 17)),
              "tau_factors": (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)},
 }
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(Common):
+class Config(vm.MallOptions):
     """``n`` rows of ``classes`` (subsample fixed by ``data_seed``; seeds vary only the
     weights); τ = factor·√d for each of ``tau_factors``; ``draws`` weight draws per width."""
 
@@ -90,7 +93,18 @@ def plan(cfg: Config) -> list[Unit]:
     settings = [None, *cfg.tau_factors]
     return [Unit(NAME, ds, _setting(f), seed, cfg.n,
                  (("widths", list(cfg.widths)), ("tau_factor", f)))
-            for ds in cfg.datasets for f in settings for seed in cfg.seeds]
+            for ds in cfg.datasets for f in settings for seed in cfg.seeds] + vm.mall_units(
+                cfg, NAME)
+
+
+def mall_variants(cfg: Config, d: int) -> list[vm.Variant]:
+    """The malleability unit's architectures: the ReLU baseline, linearized attention (the
+    reference) and softmax attention at each τ = factor·√d (d of the pixels, passed
+    explicitly so that the span coordinates keep it; rows: ``tau_factor``)."""
+    return [vm.Variant("relu", "relu", "relu", True), vm.Variant("linear", "linear", "linear",
+                                                                 True)] + [
+        vm.Variant(_setting(f), "softmax", feature_map("softmax", tau=f * math.sqrt(d)), True,
+                   (("tau_factor", f),)) for f in cfg.tau_factors]
 
 
 def _features(X: torch.Tensor, factor: float | None) -> torch.Tensor:
@@ -100,6 +114,9 @@ def _features(X: torch.Tensor, factor: float | None) -> torch.Tensor:
 
 
 def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
+    if unit.setting == vm.SETTING:
+        X, T = vm.load_pair(cfg, unit)
+        return vm.run_mall_unit(cfg, unit, X, T, mall_variants(cfg, X.shape[1]))
     X = regime.load_X(cfg, unit.dataset)
     factor = unit.param("tau_factor")
     F = _features(X, factor)
@@ -123,7 +140,10 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rec in records:
         u = rec["unit"]
-        groups.setdefault((u["dataset"], u["setting"]), []).append(rec["result"])
+        if u["setting"] != vm.SETTING:
+            groups.setdefault((u["dataset"], u["setting"]), []).append(rec["result"])
+    mall = vm.mall_rows(cfg, records, mall_variants(cfg, 1),
+                        {_setting(f): "linear" for f in cfg.tau_factors})
     datasets: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     findings: list[str] = []
@@ -160,7 +180,26 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"datasets": datasets, "rows": rows, "widths": list(cfg.widths),
             "tau_factors": list(cfg.tau_factors), "draws": cfg.draws, "classes": cfg.classes,
             "ci_method": "Student-t 95% over seeds (fresh weights per seed and width)",
-            "findings": findings, "disagreements": [], "verdict": _verdict(datasets)}
+            "malleability": [r for r in mall if r["variant"] == "softmax"],
+            "malleability_reference": [r for r in mall if r["variant"] == "linear"],
+            "mall_answer": vm.mall_sentence([r for r in mall if r["variant"] == "softmax"],
+                                            lambda r: r["setting"]),
+            "findings": [*findings, *_mall_findings(mall), vm.mall_sentence(
+                [r for r in mall if r["variant"] == "softmax"], lambda r: r["setting"])],
+            "disagreements": [],
+            "verdict": _verdict(datasets)}
+
+
+def _mall_findings(mall: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for ds in sorted({r["dataset"] for r in mall}):
+        sel = [r for r in mall if r["dataset"] == ds and r.get("ratio_ref") is not None
+               and r["variant"] == "softmax"]
+        if sel:
+            out.append(f"{ds}: softmax attention against linearized attention (the same "
+                       f"attacks), M_softmax/M_linear {fmt(min(r['ratio_ref'] for r in sel))}–"
+                       f"{fmt(max(r['ratio_ref'] for r in sel))} over τ, threats and ridges.")
+    return out
 
 
 def _findings(ds: str, e: dict[str, Any]) -> list[str]:
@@ -257,6 +296,23 @@ def section(summary: dict[str, Any]) -> str:
         parts.append(table(["setting", "τ", "log10 κ(K)", "log κ(K)/log κ(G)", "rank K",
                             "distinct rows", "κ(H_∞)", "slope b", "log10 m_½", "CI lo",
                             "CI hi", "log10 m_½ at rate m^(-1/2)"], rows))
+    parts.append(_mall_section(summary))
+    return "".join(parts)
+
+
+def _mall_section(summary: dict[str, Any]) -> str:
+    rows = summary.get("malleability", []) + summary.get("malleability_reference", [])
+    if not rows:
+        return ""
+    r0 = rows[0]
+    parts = [f"\n\n**Malleability** (M = max ‖I(X+δ) − I(X)‖_F/‖I(X)‖_F by projected gradient "
+             "ascent through the softmax; threats l2-row, linf with the [0, 1] box, poison; "
+             f"n_train = {r0['n_train']}, n_test = {r0['n_test']}, smaller than "
+             "influence_malleability's quick 128 for the budget; ratio = M_variant/M_relu, "
+             "t-interval over seeds; 'vs linear': against linearized attention). "
+             f"{summary['mall_answer']}\n"]
+    for ds in sorted({r["dataset"] for r in rows}):
+        parts.append(f"\n*{ds}*\n\n{vm.mall_table(rows, ds, 'linear')}")
     return "".join(parts)
 
 

@@ -35,9 +35,11 @@ from typing import Any
 import torch
 
 from experiments import plots, regime
-from experiments.config import Common, opt, verdict
+from experiments import variant_malleability as vm
+from experiments.config import opt, verdict
 from experiments.runner import Unit
 from experiments.tables import fmt, table
+from linattn.feature_maps import feature_map
 from linattn.kernel_regime import check_widths, kernel_regime, width_seed
 from linattn.ntk import empirical_ntk, mlp_attn_ntk
 from linattn.qkv_ntk import (
@@ -58,14 +60,16 @@ CLAIM = "qkv-ntk"
 MC_SEED = 999_983
 """The seed of the Monte-Carlo draws (distinct from every run seed)."""
 PRESETS: dict[str, dict[str, Any]] = {
-    "smoke": {"n": 12, "widths": (16, 32, 64), "mc_draws": 3, "check_width": 4},
+    "smoke": {"n": 12, "widths": (16, 32, 64), "mc_draws": 3, "check_width": 4,
+              "mall_n_train": 8, "mall_n_test": 2, "mall_topk": 2, "mall_steps": 2,
+              "mall_init_samples": 1, "mall_poison_k": "1"},
     "full": {"n": 256, "widths": tuple(2**k for k in range(5, 13)),
              "mc_draws": 16},
 }
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(Common):
+class Config(vm.MallOptions):
     """``n`` rows of ``classes`` (subsample fixed by ``data_seed``; seeds vary the weights);
     widths h = m; ``init_scale`` κ of the MLP's first layer; τ = √d; σ² = 1/d."""
 
@@ -102,7 +106,30 @@ class Config(Common):
 
 def plan(cfg: Config) -> list[Unit]:
     return [Unit(NAME, ds, v, seed, cfg.n, (("widths", list(cfg.widths)),))
-            for ds in cfg.datasets for v in cfg.variants for seed in cfg.seeds]
+            for ds in cfg.datasets for v in cfg.variants for seed in cfg.seeds] + vm.mall_units(
+                cfg, NAME)
+
+
+def mall_variants(cfg: Config, d: int) -> list[vm.Variant]:
+    """The malleability unit's architectures: the ReLU baseline, the parameter-free
+    references (linearized attention; softmax attention at τ = √d) and the trainable-QKV
+    limits ``qkv-*`` (τ = √d, σ = d^{-1/2} of the pixels, passed explicitly so that the span
+    coordinates keep them).  The limit kernels are c² times the references' with
+    ``kernel_scale`` c² = (σ² + κ²)/τ² (linear) or σ² + κ² (softmax)."""
+    tau, std = math.sqrt(d), d ** -0.5
+    out = [vm.Variant("relu", "relu", "relu", True),
+           vm.Variant("linear", "linear", "linear", True),
+           vm.Variant("softmax", "softmax", feature_map("softmax", tau=tau), True)]
+    for v in cfg.variants:
+        out.append(vm.Variant(f"qkv-{v}", f"qkv-{v}", feature_map(
+            f"qkv-{v}", tau=tau, std=std, init_scale=cfg.init_scale), True))
+    return out
+
+
+def kernel_scale(cfg: Config, variant: str, d: int) -> float:
+    """c² with K_qkv = c² K_parameter-free at τ = √d, σ² = 1/d (:func:`mall_variants`)."""
+    two = 1 / d + cfg.init_scale**2
+    return two / d if variant == "qkv-linear" else two
 
 
 @functools.lru_cache(maxsize=8)
@@ -135,6 +162,9 @@ def _mc(cfg: Config, dataset: str, attention: str) -> tuple[torch.Tensor, float]
 
 
 def run_unit(cfg: Config, unit: Unit) -> dict[str, Any]:
+    if unit.setting == vm.SETTING:
+        X, T = vm.load_pair(cfg, unit)
+        return vm.run_mall_unit(cfg, unit, X, T, mall_variants(cfg, X.shape[1]))
     X, Xr, red = _setup(cfg, unit.dataset)
     n, d = X.shape
     kw = _kw(cfg, d, unit.setting)
@@ -182,7 +212,13 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rec in records:
         u = rec["unit"]
-        groups.setdefault((u["dataset"], u["setting"]), []).append(rec["result"])
+        if u["setting"] != vm.SETTING:
+            groups.setdefault((u["dataset"], u["setting"]), []).append(rec["result"])
+    mall = vm.mall_rows(cfg, records, mall_variants(cfg, 1),
+                        {f"qkv-{v}": v for v in cfg.variants})
+    qkv = [r for r in mall if r["variant"].startswith("qkv-")]
+    for r in qkv:
+        r["kernel_scale"] = kernel_scale(cfg, r["variant"], r["d"])
     datasets: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     findings: list[str] = []
@@ -236,7 +272,28 @@ def summarize(cfg: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
             "variants": list(cfg.variants), "draws": cfg.draws, "classes": cfg.classes,
             "init_scale": cfg.init_scale,
             "ci_method": "Student-t 95% over seeds (fresh W, V, U per seed and width)",
-            "findings": findings, "disagreements": dis, "verdict": _verdict(datasets)}
+            "malleability": qkv,
+            "malleability_reference": [r for r in mall if r not in qkv],
+            "mall_answer": _mall_answer(qkv),
+            "findings": [*findings, _mall_answer(qkv)], "disagreements": dis,
+            "verdict": _verdict(datasets)}
+
+
+def _mall_answer(qkv: list[dict[str, Any]]) -> str:
+    """The plain answer on the scalar-multiple limit (measured, not assumed)."""
+    parts = []
+    for mode in ("relative", "absolute"):
+        rr = [r["ratio_ref"] for r in qkv if r["ridge_mode"] == mode and r.get("ratio_ref")]
+        if rr:
+            parts.append(f"{mode} ridge {fmt(min(rr))}–{fmt(max(rr))}")
+    sc = sorted({r["kernel_scale"] for r in qkv if r.get("kernel_scale")})
+    if not parts:
+        return vm.mall_sentence(qkv, lambda r: r["variant"])
+    return ("The trainable-QKV limit kernel is a scalar multiple c² of the parameter-free one "
+            f"(c² = {', '.join(fmt(c) for c in sc)}), so I(X) and M are unchanged under a "
+            "relative ridge (λ scales with tr K) but not under an absolute one (the same M as "
+            "the parameter-free kernel at ridge λ/c²); measured M_qkv/M_parameter-free: "
+            + ", ".join(parts) + ". " + vm.mall_sentence(qkv, lambda r: r["variant"]))
 
 
 def _width_text(entry: dict[str, Any]) -> str:
@@ -322,6 +379,17 @@ def section(summary: dict[str, Any]) -> str:
                 row += [p["rel_err"]["mean"], p["ratio"]["mean"], x["qk_share"][i]]
             body.append(row)
         parts.append(table(hdr, body))
+    rows = summary.get("malleability", []) + summary.get("malleability_reference", [])
+    if rows:
+        r0 = rows[0]
+        parts.append("\n\n**Malleability** of the limit kernels (M by projected gradient "
+                     "ascent; threats l2-row, linf with the [0, 1] box, poison; n_train = "
+                     f"{r0['n_train']}, n_test = {r0['n_test']}, smaller than "
+                     "influence_malleability's quick 128 for the budget; ratio = "
+                     "M_variant/M_relu, 'vs parameter-free' = M_qkv/M of the same attention "
+                     f"without parameters, t-intervals over seeds). {summary['mall_answer']}\n")
+        for ds in sorted({r["dataset"] for r in rows}):
+            parts.append(f"\n*{ds}*\n\n{vm.mall_table(rows, ds, 'parameter-free')}")
     return "".join(parts)
 
 

@@ -199,14 +199,17 @@ Kernels = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tenso
 def feature_kernels(phi: FeatureMap) -> Kernels:
     """(X, T) ↦ (H(phi(X, X)), H(phi(X, T), phi(X, X))), H the ReLU NTK with the adjoint
     of the module docstring; ``phi`` must be callable (its outputs are trusted: validate
-    them once before an attack)."""
+    them once before an attack).  A ``phi.pair(X, T) -> (phi(X, X), phi(X, T))`` attribute,
+    where present, computes both at once (``linattn.multihead.multihead_phi``)."""
     if not callable(phi):
         raise InputError.for_arg("phi", "must be callable (keys, Z) -> features",
                                  type(phi).__name__)
 
+    pair = getattr(phi, "pair", None)
+
     def kernels(X: torch.Tensor, T: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        FX = phi(X, X)
-        return _ntk(FX), _ntk(phi(X, T), FX)
+        FX, FT = pair(X, T) if callable(pair) else (phi(X, X), phi(X, T))
+        return _ntk(FX), _ntk(FT, FX)
 
     return kernels
 

@@ -42,13 +42,18 @@ FEATURE_MAPS = ("linear", *VARIANTS)
 
 def _linear(keys: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
     Zt = as_matrix(Z, "Z", dtype=own_dtype(Z))
-    K = as_matrix(keys, "keys", dtype=Zt.dtype, device=Zt.device)
+    K = Zt if keys is Z else as_matrix(keys, "keys", dtype=Zt.dtype, device=Zt.device)
     check_same_cols(Zt, K, "Z", "keys")
-    return finite_result((Zt @ K.T) @ K, "Z keys^T keys", "keys")
+    n, d = K.shape
+    F = (Zt @ K.T) @ K if d > n else Zt @ (K.T @ K)
+    return finite_result(F, "Z keys^T keys", "keys")
 
 
 def linear_phi() -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """``phi(keys, Z) = Z keysᵀ keys`` = Z C: the paper's linearized attention (MLP-Attn)."""
+    """``phi(keys, Z) = Z keysᵀ keys`` = Z C: the paper's linearized attention (MLP-Attn),
+    keys ``(n, d)``: computed as ``(Z keysᵀ) keys`` (n k d flops) when d > n and
+    ``Z (keysᵀ keys)`` (n d² + k d²) otherwise.  The one phi of both names "linear" (here)
+    and "mlp_attn" (:mod:`linattn.malleability`, whose fast path recognises it)."""
     return _linear
 
 

@@ -14,10 +14,13 @@ and Z; keys = the perturbed training inputs) under the ReLU NTK ``relu_ntk``:
     K(X, X) = relu_ntk(phi(X, X)),  K(T, X) = relu_ntk(phi(X, T), phi(X, X)),
     I(X) = K(T, X) (K(X, X) + λI)⁻¹   (n_test, n; the labels do not enter I).
 
-``arch="relu"`` is phi(keys, Z) = Z; ``arch="mlp_attn"`` is linearized attention,
+``arch="relu"`` is phi(keys, Z) = Z; ``arch="mlp_attn"`` (alias ``"linear"``, the name of
+:mod:`linattn.feature_maps`: one phi) is linearized attention,
 phi(keys, Z) = Z (keysᵀ keys) = Z C, computed as (Z keysᵀ) keys (n k d flops) when d > n and
 Z (keysᵀ keys) (n d² + k d²) otherwise; when d > n the ascent evaluates its kernels from
-inner products alone (:func:`linattn.adjoint.attention_gram_kernels`).  Any other callable
+inner products alone (:func:`linattn.adjoint.attention_gram_kernels`; also for the callable
+``linattn.feature_maps.linear_phi()``).  The other names of
+:data:`linattn.feature_maps.FEATURE_MAPS` resolve there.  Any other callable
 is used as phi (softmax attention, several heads, LayerNorm, ...): it must be differentiable
 and return finite (k, p) features.  Only a rotation-equivariant phi (phi(keys Q, Z Q) =
 phi(keys, Z) Q' for orthogonal Q, as relu, mlp_attn and softmax attention are) may be run on
@@ -66,37 +69,50 @@ from linattn.adjoint import (
 )
 from linattn.attack import Attack, Targeted, run_attacks
 from linattn.checks import check_kernel
+from linattn.feature_maps import FEATURE_MAPS, linear_phi
+from linattn.feature_maps import feature_map as variant_feature_map
 from linattn.influence import add_ridge, ridge_solve
 from linattn.ntk import relu_ntk_core
 from linattn.threats import Threat, projected_gradient_ascent
 from linattn.validate import as_matrix, as_pair, own_dtype, positive_ridge
 from pyverify.errors import InputError, NumericalError
 
-__all__ = ["ARCHS", "RIDGE_MODES", "MalleabilityResult", "Sweep", "arch_kernels",
+__all__ = ["ARCHS", "ARCH_NAMES", "RIDGE_MODES", "MalleabilityResult", "Sweep", "arch_kernels",
            "estimate_malleability", "feature_map", "malleability_sweep", "plain_influence",
            "projected_gradient_ascent"]
 
 ARCHS = ("relu", "mlp_attn")
 RIDGE_MODES = ("relative", "absolute")
+ARCH_NAMES = (*ARCHS, *FEATURE_MAPS)
+"""Every name :func:`feature_map` resolves: :data:`ARCHS` and the variants of
+:data:`linattn.feature_maps.FEATURE_MAPS` ("linear" is "mlp_attn": one phi)."""
+
+_LINEAR = linear_phi()
 
 
 def _relu_phi(keys: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
     return Z
 
 
-def _mlp_attn_phi(keys: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
-    n, d = keys.shape
-    return (Z @ keys.T) @ keys if d > n else Z @ (keys.T @ keys)
-
-
-def feature_map(arch: Any) -> tuple[str, FeatureMap]:
-    """``(name, phi)`` of an architecture: "relu", "mlp_attn" (module docstring) or a
-    callable phi (name: its ``__name__``)."""
-    if isinstance(arch, str) and arch in ARCHS:
-        return arch, (_relu_phi if arch == "relu" else _mlp_attn_phi)
+def feature_map(arch: Any, **kw: Any) -> tuple[str, FeatureMap]:
+    """``(name, phi)`` of an architecture: "relu" (phi(keys, Z) = Z), "mlp_attn" or its
+    alias "linear" (:func:`linattn.feature_maps.linear_phi`, the same phi), any other name of
+    :data:`linattn.feature_maps.FEATURE_MAPS` with its keyword arguments ``kw``
+    (:func:`linattn.feature_maps.feature_map`), or a callable phi (name: its ``__name__``)."""
+    if isinstance(arch, str) and arch in ARCH_NAMES:
+        if arch in ("relu", "mlp_attn", "linear") and kw:
+            raise InputError.for_arg("kw", f"{arch} takes no keyword arguments", sorted(kw))
+        if arch == "relu":
+            return arch, _relu_phi
+        if arch in ("mlp_attn", "linear"):
+            return "mlp_attn", _LINEAR
+        return arch, variant_feature_map(arch, **kw)
     if callable(arch) and not isinstance(arch, str | type):
+        if kw:
+            raise InputError.for_arg("kw", "a callable arch takes no keyword arguments",
+                                     sorted(kw))
         return getattr(arch, "__name__", type(arch).__name__), arch
-    raise InputError.for_arg("arch", f"must be one of {ARCHS} or a feature map "
+    raise InputError.for_arg("arch", f"must be one of {ARCH_NAMES} or a feature map "
                              "phi(keys, Z) -> features", arch)
 
 
@@ -108,7 +124,7 @@ def arch_kernels(arch: Any, n: int, d: int) -> Kernels:
     for name, v in (("n", n), ("d", d)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise InputError.for_arg(name, "must be an integer >= 1", v)
-    if isinstance(arch, str) and arch == "mlp_attn" and d > n:
+    if phi is _LINEAR and d > n:
         return attention_gram_kernels
     return feature_kernels(phi)
 

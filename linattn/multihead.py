@@ -123,7 +123,7 @@ def multihead_features(X: Any, P: Any, *, h: int, keys: Any = None,
     """``f(X): (n, D)``, ``D = P.shape[1]``: h heads of linearized attention over ``keys``
     (default X), head j on the columns ``P_j`` of ``P: (d, D)``, concatenated and scaled by
     ``h^{-1/2}``, then LayerNorm over the D entries when ``layernorm`` (module docstring).
-    Differentiable in X, the keys and P.  Cost O((n + N) d D + N D d_h)."""
+    Differentiable in X, the keys and P.  Cost O((n + N) d D + min(N, d_h) (n + N) D)."""
     Xt = as_matrix(X, "X", dtype=own_dtype(X))
     Pt, h = _heads(P, h, Xt)
     if not isinstance(layernorm, bool):
@@ -131,12 +131,30 @@ def multihead_features(X: Any, P: Any, *, h: int, keys: Any = None,
     e = _eps(eps)
     Z = Xt if keys is None else as_matrix(keys, "keys", dtype=Xt.dtype, device=Xt.device)
     check_same_cols(Xt, Z, "X", "keys")
-    dh = Pt.shape[1] // h
-    XP = (Xt @ Pt).reshape(Xt.shape[0], h, dh)  # (n, h, d_h)
-    ZP = (Z @ Pt).reshape(Z.shape[0], h, dh)  # (N, h, d_h)
-    Cj = torch.einsum("kia,kib->iab", ZP, ZP)  # (h, d_h, d_h): P_jᵀ C P_j
-    F = torch.einsum("nia,iab->nib", XP, Cj).reshape(Xt.shape[0], h * dh) / math.sqrt(h)
-    F = finite_result(F, "multi-head features", "X")
+    return _features(Xt, Pt, h, Z, layernorm, e)
+
+
+def _features(Xt: torch.Tensor, Pt: torch.Tensor, h: int, Z: torch.Tensor, layernorm: bool,
+              e: float) -> torch.Tensor:
+    """The computation of :func:`multihead_features` on validated inputs; the projected
+    keys are reused when the keys are the inputs themselves (``Z is Xt``)."""
+    XP = Xt @ Pt
+    return _head_features(XP, XP if Z is Xt else Z @ Pt, h, layernorm, e)
+
+
+def _head_features(XP: torch.Tensor, ZP: torch.Tensor, h: int, layernorm: bool,
+                   e: float) -> torch.Tensor:
+    """Features from the projected inputs ``XP = X P: (n, D)`` and keys ``ZP: (N, D)``."""
+    n, D = XP.shape
+    dh = D // h
+    Xh, Zh = XP.reshape(n, h, dh), ZP.reshape(ZP.shape[0], h, dh)
+    if ZP.shape[0] < dh:  # (XP_j (ZP_j)ᵀ) ZP_j: 2 n N d_h flops per head, not N d_h² + n d_h²
+        S = torch.einsum("nia,kia->ink", Xh, Zh)  # (h, n, N)
+        F = torch.einsum("ink,kia->nia", S, Zh)
+    else:
+        Cj = torch.einsum("kia,kib->iab", Zh, Zh)  # (h, d_h, d_h): P_jᵀ C P_j
+        F = torch.einsum("nia,iab->nib", Xh, Cj)
+    F = finite_result(F.reshape(n, D) / math.sqrt(h), "multi-head features", "X")
     return layer_norm(F, e) if layernorm else F
 
 
@@ -185,7 +203,9 @@ def multihead_phi(P: Any, h: int, *, layernorm: bool = False,
                   ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """The feature map ``phi(keys, Z) = multihead_features(Z, P, h=h, keys=keys, ...)`` of
     this variant with the projections ``P`` fixed (validated now), for estimates that rebuild
-    the keys from perturbed training inputs (``relu_ntk(phi(keys, Z))`` is its NTK)."""
+    the keys from perturbed training inputs (``relu_ntk(phi(keys, Z))`` is its NTK).  Its
+    attribute ``phi.pair(keys, Z)`` returns ``(phi(keys, keys), phi(keys, Z))`` projecting
+    the keys once (the same values: one computation shared by construction)."""
     Pt = as_matrix(P, "P", dtype=own_dtype(P)).detach()
     h = _pos_int("h", h)
     if Pt.shape[1] % h:
@@ -195,8 +215,27 @@ def multihead_phi(P: Any, h: int, *, layernorm: bool = False,
         raise InputError.for_arg("layernorm", "must be a bool", layernorm)
     e = _eps(eps)
 
+    def project(keys: Any, Z: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        # P was validated once above (its finiteness check dominates a call at d = 3072)
+        Zt = as_matrix(Z, "Z", dtype=own_dtype(Z))
+        K = Zt if keys is Z else as_matrix(keys, "keys", dtype=Zt.dtype, device=Zt.device)
+        check_same_cols(Zt, K, "Z", "keys")
+        if Pt.shape[0] != Zt.shape[1]:
+            raise InputError.for_arg("P", f"must have d = {Zt.shape[1]} rows (Z's columns)",
+                                     tuple(Pt.shape))
+        return Zt, K, Pt.to(dtype=Zt.dtype, device=Zt.device)
+
     def phi(keys: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
-        return multihead_features(Z, Pt, h=h, keys=keys, layernorm=layernorm, eps=e)
+        Zt, K, P_ = project(keys, Z)
+        return _features(Zt, P_, h, K, layernorm, e)
+
+    def pair(keys: torch.Tensor, Z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(phi(keys, keys), phi(keys, Z))`` with the keys projected once."""
+        Zt, K, P_ = project(keys, Z)
+        KP = K @ P_
+        return (_head_features(KP, KP, h, layernorm, e),
+                _head_features(Zt @ P_, KP, h, layernorm, e))
 
     phi.__doc__ = f"{h}-head linearized attention{' + LayerNorm' if layernorm else ''}"
+    phi.pair = pair  # type: ignore[attr-defined]  (linattn.adjoint.feature_kernels uses it)
     return phi

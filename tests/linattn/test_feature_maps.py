@@ -55,3 +55,32 @@ def test_names_and_errors() -> None:
         feature_map("multihead")  # needs P and h
     with pytest.raises(InputError):
         feature_map("softmax", h=2)
+
+
+def test_one_vocabulary_with_malleability() -> None:
+    """linattn.malleability resolves the variants here: "linear" and "mlp_attn" are one phi
+    (the same object) and keep the inner-product fast path when d > n; the other names give
+    the same features as feature_map (same calls); bad keywords are InputErrors."""
+    from linattn import malleability as mall
+    from linattn.adjoint import attention_gram_kernels
+    from linattn.feature_maps import linear_phi
+
+    name_l, phi_l = mall.feature_map("linear")
+    name_m, phi_m = mall.feature_map("mlp_attn")
+    assert phi_l is phi_m is linear_phi() and name_l == name_m == "mlp_attn"
+    for arch in ("linear", "mlp_attn", linear_phi()):
+        assert mall.arch_kernels(arch, 4, 9) is attention_gram_kernels
+    assert mall.arch_kernels("linear", 9, 4) is not attention_gram_kernels
+    X, Z = _data(6, 4, 3), _data(3, 4, 4)
+    for v in VARIANTS:
+        name, phi = mall.feature_map(v, **KW[v])
+        assert name == v
+        torch.testing.assert_close(phi(X, Z), feature_map(v, **KW[v])(X, Z), rtol=0, atol=0)
+    torch.testing.assert_close(phi_l(X, Z), (Z @ X.T) @ X,
+                               rtol=arccos_rtol("float64", 4), atol=0)
+    for bad in (("relu", {"tau": 1.0}), ("linear", {"h": 2}), ("multihead", {}),
+                ("softmax", {"P": P})):
+        with pytest.raises(InputError):
+            mall.feature_map(bad[0], **bad[1])
+    with pytest.raises(InputError):
+        mall.feature_map(lambda k, z: z, tau=1.0)

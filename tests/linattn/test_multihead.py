@@ -145,3 +145,31 @@ def test_layer_norm_is_torchs_formula_and_does_not_overflow() -> None:
     assert _rel(out.double(), torch.nn.functional.layer_norm(F, (7,), eps=1e-45)) <= \
         matmul_rtol("float32", 7, products=2)
     assert torch.equal(layer_norm(torch.ones(2, 3, dtype=F64)), torch.zeros(2, 3, dtype=F64))
+
+
+@pytest.mark.parametrize(("h", "ln", "n"), [(1, False, 3), (2, True, 3), (4, False, 12),
+                                            (2, False, 12)])
+def test_pair_is_phi_twice_and_both_associations_agree(h: int, ln: bool, n: int) -> None:
+    """phi.pair(keys, T) = (phi(keys, keys), phi(keys, T)) (the same operations on the same
+    projected keys, so equal up to rounding at most), and the (X P_j (Z P_j)ᵀ) Z P_j route
+    (N < d_h) against the P_jᵀ C P_j route (here forced by N >= d_h on the same data):
+    one matrix product apart, within the product tolerance."""
+    from linattn.adjoint import feature_kernels
+    from pyverify.tolerance import matmul_rtol
+
+    g = torch.Generator().manual_seed(5)
+    d = 8
+    X = torch.randn(n, d, generator=g, dtype=torch.float64)
+    T = torch.randn(2, d, generator=g, dtype=torch.float64)
+    P = head_projections(d, h, seed=1)
+    phi = multihead_phi(P, h, layernorm=ln)
+    FX, FT = phi.pair(X, T)
+    tol = matmul_rtol("float64", d, products=3)
+    torch.testing.assert_close(FX, phi(X, X), rtol=tol, atol=tol * float(FX.abs().max()))
+    torch.testing.assert_close(FT, phi(X, T), rtol=tol, atol=tol * float(FT.abs().max()))
+    K, Kt = feature_kernels(phi)(X, T)
+    assert K.shape == (n, n) and Kt.shape == (2, n)
+    # the other association: keys padded with zero rows to N >= d_h (zero keys add nothing)
+    Xpad = torch.cat([X, torch.zeros(d, d, dtype=X.dtype)])
+    Fpad = multihead_features(T, P, h=h, keys=Xpad, layernorm=ln)
+    torch.testing.assert_close(FT, Fpad, rtol=tol, atol=tol * float(FT.abs().max()))
