@@ -27,14 +27,15 @@ from typing import Any
 from experiments import plots, regime
 from experiments import variant_malleability as vm
 from experiments.config import opt, verdict
+from experiments.regime import RegimeOptions
 from experiments.runner import Unit
 from experiments.tables import fmt, table
 from linattn.feature_maps import feature_map
-from linattn.kernel_regime import check_widths, kernel_regime_curve
+from linattn.kernel_regime import kernel_regime_curve
 from linattn.multihead import head_projections, multihead_features
 from linattn.reduce import span_coordinates
 from linattn.spectrum import spectral_stats
-from pyverify.errors import ConfigError, LinAttnError
+from pyverify.errors import ConfigError
 
 NAME = "multihead_layernorm"
 TITLE = "Beyond the paper (D.3): multi-head attention and LayerNorm"
@@ -48,30 +49,16 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(vm.MallOptions):
+class Config(RegimeOptions):
     """``n`` rows of ``classes`` (subsample fixed by ``data_seed``; the seeds vary the head
     projections and the weights); ``draws`` weight draws per width."""
 
     n: int = opt(96, 'rows of the subset (fixed by data_seed)')
-    widths: tuple[int, ...] = opt(
-        tuple(2**k for k in range(6, 14)), 'widths m of the finite-width networks')
     heads: tuple[int, ...] = opt(
         (1, 4, 16), 'numbers of heads h (fixed Haar-random head projections)')
-    draws: int = opt(4, 'weight draws per width (their errors are averaged)')
-    classes: str = opt("10class", 'class setting of the subset')
-    data_seed: int = opt(0, 'seed of the data subsample')
-    center: bool = opt(False, 'centre the data by the training mean')
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        try:
-            check_widths(self.widths)
-        except LinAttnError as exc:
-            raise ConfigError.for_arg("widths", "need two distinct positive widths",
-                                      self.widths) from exc
-        if self.n < 2 or self.draws < 1:
-            raise ConfigError.for_arg("n/draws", "need n >= 2 and draws >= 1",
-                                      (self.n, self.draws))
         if 1 not in self.heads or min(self.heads) < 1:
             raise ConfigError.for_arg("heads", "must include the single head 1 (the "
                                       "reference) and be >= 1", self.heads)

@@ -15,16 +15,46 @@ numbers under keys starting with ``cond``.  κ of a kernel is over its numerical
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import torch
 
 from experiments import plots, stats
+from experiments.config import opt
 from experiments.tables import fmt
+from experiments.variant_malleability import MallOptions
 from linattn.data import Preprocess, load_dataset
 from linattn.feature_maps import VARIANTS
-from linattn.kernel_regime import KernelRegimeCurve, log10_m_half
+from linattn.kernel_regime import KernelRegimeCurve, check_widths, log10_m_half
+from pyverify.errors import ConfigError, LinAttnError
+
+
+@dataclasses.dataclass(frozen=True)
+class RegimeOptions(MallOptions):
+    """The fields every beyond-the-paper experiment shares: the subset (``n`` rows of
+    ``classes``, fixed by ``data_seed``), the widths of the kernel-regime curve and the weight
+    ``draws`` per width (plus the malleability options of :class:`MallOptions`)."""
+
+    n: int = opt(96, 'rows of the subset (fixed by data_seed)')
+    widths: tuple[int, ...] = opt(
+        tuple(2**k for k in range(6, 14)), 'widths m of the finite-width networks')
+    draws: int = opt(4, 'weight draws per width (their errors are averaged)')
+    classes: str = opt("10class", 'class setting of the subset')
+    data_seed: int = opt(0, 'seed of the data subsample')
+    center: bool = opt(False, 'centre the data by the training mean')
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        try:
+            check_widths(self.widths)
+        except LinAttnError as exc:
+            raise ConfigError.for_arg("widths", "need two distinct positive widths",
+                                      self.widths) from exc
+        if self.n < 2 or self.draws < 1:
+            raise ConfigError.for_arg("n/draws", "need n >= 2 and draws >= 1",
+                                      (self.n, self.draws))
 
 __all__ = ["VARIANTS", "aggregate", "contract_row", "curve_record", "load_X", "m_half_text",
            "ordered", "ratio_panel"]

@@ -32,15 +32,16 @@ import torch
 from experiments import plots, regime
 from experiments import variant_malleability as vm
 from experiments.config import opt, verdict
+from experiments.regime import RegimeOptions
 from experiments.runner import Unit
 from experiments.tables import fmt, table
 from linattn.feature_maps import feature_map
-from linattn.kernel_regime import check_widths, kernel_regime_curve
+from linattn.kernel_regime import kernel_regime_curve
 from linattn.ntk import relu_ntk
 from linattn.reduce import span_coordinates
 from linattn.softmax_attention import softmax_features
 from linattn.spectrum import spectral_stats
-from pyverify.errors import ConfigError, LinAttnError
+from pyverify.errors import ConfigError
 
 NAME = "softmax_attention"
 TITLE = "Beyond the paper (D.2): parameter-free softmax attention"
@@ -55,31 +56,17 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(vm.MallOptions):
+class Config(RegimeOptions):
     """``n`` rows of ``classes`` (subsample fixed by ``data_seed``; seeds vary only the
     weights); τ = factor·√d for each of ``tau_factors``; ``draws`` weight draws per width."""
 
     n: int = opt(96, 'rows of the subset (fixed by data_seed; the seeds vary only the weights)')
-    widths: tuple[int, ...] = opt(
-        tuple(2**k for k in range(6, 14)), 'widths m of the finite-width networks')
     tau_factors: tuple[float, ...] = opt(
         (0.01, 0.1, 1.0, 10.0, 100.0),
         'temperatures tau = factor * sqrt(d) (small: nearest key; large: the mean)')
-    draws: int = opt(4, 'weight draws per width (their errors are averaged)')
-    classes: str = opt("10class", 'class setting of the subset')
-    data_seed: int = opt(0, 'seed of the data subsample')
-    center: bool = opt(False, 'centre the data by the training mean')
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        try:
-            check_widths(self.widths)
-        except LinAttnError as exc:
-            raise ConfigError.for_arg("widths", "need two distinct positive widths",
-                                      self.widths) from exc
-        if self.n < 2 or self.draws < 1:
-            raise ConfigError.for_arg("n/draws", "need n >= 2 and draws >= 1",
-                                      (self.n, self.draws))
         if len(self.tau_factors) < 3 or not all(0 < f < math.inf for f in self.tau_factors):
             raise ConfigError.for_arg("tau_factors", "need at least three positive factors",
                                       self.tau_factors)

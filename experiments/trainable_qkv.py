@@ -37,10 +37,11 @@ import torch
 from experiments import plots, regime
 from experiments import variant_malleability as vm
 from experiments.config import opt, verdict
+from experiments.regime import RegimeOptions
 from experiments.runner import Unit
 from experiments.tables import fmt, table
 from linattn.feature_maps import feature_map
-from linattn.kernel_regime import check_widths, kernel_regime, width_seed
+from linattn.kernel_regime import kernel_regime, width_seed
 from linattn.ntk import empirical_ntk, mlp_attn_ntk
 from linattn.qkv_ntk import (
     ATTENTIONS,
@@ -52,7 +53,7 @@ from linattn.qkv_ntk import (
 from linattn.reduce import span_coordinates
 from linattn.softmax_attention import softmax_attn_ntk
 from linattn.spectrum import spectral_stats
-from pyverify.errors import ConfigError, LinAttnError
+from pyverify.errors import ConfigError
 
 NAME = "trainable_qkv"
 TITLE = "Beyond the paper (D.3, referee objection 1): the NTK of trainable-QKV attention"
@@ -69,7 +70,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(vm.MallOptions):
+class Config(RegimeOptions):
     """``n`` rows of ``classes`` (subsample fixed by ``data_seed``; seeds vary the weights);
     widths h = m; ``init_scale`` κ of the MLP's first layer; τ = √d; σ² = 1/d."""
 
@@ -77,25 +78,15 @@ class Config(vm.MallOptions):
     widths: tuple[int, ...] = opt(
         (32, 64, 128, 256, 512, 1024), 'widths h = m of the trainable network')
     variants: tuple[str, ...] = opt(ATTENTIONS, 'attention of the network: linear and/or softmax')
-    draws: int = opt(4, 'weight draws per width (their errors are averaged)')
     mc_draws: int = opt(8, 'Monte-Carlo draws of the limit estimate at the largest width')
     init_scale: float = opt(1.0, "standard deviation kappa of the MLP's first layer")
     check_width: int = opt(16, "width of the check against torch.func's empirical NTK")
-    classes: str = opt("10class", 'class setting of the subset')
-    data_seed: int = opt(0, 'seed of the data subsample')
-    center: bool = opt(False, 'centre the data by the training mean')
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        try:
-            check_widths(self.widths)
-        except LinAttnError as exc:
-            raise ConfigError.for_arg("widths", "need two distinct positive widths",
-                                      self.widths) from exc
-        if self.n < 2 or self.draws < 1 or self.mc_draws < 2 or self.check_width < 1:
-            raise ConfigError.for_arg("n/draws/mc_draws/check_width", "need n >= 2, "
-                                      "draws >= 1, mc_draws >= 2, check_width >= 1",
-                                      (self.n, self.draws, self.mc_draws, self.check_width))
+        if self.mc_draws < 2 or self.check_width < 1:
+            raise ConfigError.for_arg("mc_draws/check_width", "need mc_draws >= 2 and "
+                                      "check_width >= 1", (self.mc_draws, self.check_width))
         bad = [v for v in self.variants if v not in ATTENTIONS]
         if bad or not self.variants:
             raise ConfigError.for_arg("variants", f"must be among {ATTENTIONS}", self.variants)
