@@ -9,9 +9,9 @@ functions), so re-rendering a finished run gives report.md byte for byte
 
 Each disagreement sentence is stored once in the run's data (its experiment's
 ``summary["disagreements"]``) and shown once, in that experiment's section.  The report's
-summary "Where we disagree with the paper" shows instead one sentence per claim, the
-experiment's ``summary["verdict"]`` (also stored once), so that a reader sees every claim's
-outcome in a few lines and the per-setting detail in the sections' tables and figures.
+summary "Where we disagree with the paper" shows instead one bullet per claim, its
+experiments' ``summary["verdict"]`` sentences (also stored once), so that a reader sees every
+claim's outcome in a few lines and the per-setting detail in the sections' tables and figures.
 """
 
 from __future__ import annotations
@@ -61,21 +61,28 @@ def _verdicts(results: Mapping[str, Any]) -> str:
 
 
 def _disagree(results: Mapping[str, Any]) -> str:
+    """One bullet per claim whose experiments are not all "reproduced" (a claim with two
+    experiments gets both verdicts in its one bullet); "no comparison" verdicts (questions
+    the paper leaves open) are in the Verdicts table only."""
     rep = results["report"]
-    lines = []
+    by_claim: dict[str, list[str]] = {}
     for name in rep["order"]:
         exp = results["experiments"].get(name)
-        if exp is not None and exp["summary"]["verdict"]["status"] != "reproduced":
-            v = exp["summary"]["verdict"]
-            lines.append(f"- **`{exp['claim']}`** ({v['status']}): {v['sentence']}\n")
+        if exp is None:
+            continue
+        v = exp["summary"]["verdict"]
+        if v["status"] not in ("reproduced", "no comparison"):
+            by_claim.setdefault(exp["claim"], []).append(
+                f"`{name}` ({v['status']}): {v['sentence']}")
+    lines = [f"- **`{claim}`** — " + " ".join(parts) + "\n" for claim, parts in by_claim.items()]
     missing = [n for n in rep["order"] if rep["status"][n] != "ok"]
     if missing:
         lines.append("- Experiments not run (" + ", ".join(f"`{n}`" for n in missing)
                      + ") could not be compared with the paper.\n")
     if not lines:
         return "Every claim measured here is reproduced.\n"
-    return ("One sentence per claim; the per-setting detail is in each section's tables, "
-            "figures and disagreement bullets.\n\n" + "".join(lines))
+    return ("One bullet per claim, its experiments' verdicts; the per-setting detail is in each "
+            "section's tables, figures and disagreement bullets.\n\n" + "".join(lines))
 
 
 def _data_section(results: Mapping[str, Any]) -> str:
