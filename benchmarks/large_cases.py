@@ -9,6 +9,8 @@
   ``residual_solve_rtol(residual, κ) + solve_rtol("float64", n, κ)``.  The case refuses to
   start (a "not run" row) when ``method="auto"`` would not take the cache route, i.e. when
   the machine has too little memory available (``linattn.solvers.plan_operator_route``).
+* ``mlp_attn_ntk_influence_60k``: the same for the MLP-Attn NTK relu_ntk(X C), C = XᵀX of
+  the training rows, at the same relative ridge (2·1e-3 × the mean diagonal).
 * ``spectral_memmap_1m``: ``spectral_stats`` of a float32 ``numpy.memmap`` of n = 1,000,000
   × d = 784 (3.1 GB), against one streamed XᵀX over the same file (the same blocks read,
   converted to float64 and accumulated by ``addmm``); also the accuracy route ``qr-svd``
@@ -48,16 +50,20 @@ __all__ = ["CASES", "SIZES", "TINY"]
 SIZES: dict[str, dict[str, dict[str, int] | None]] = {
     "relu_ntk_influence_60k": {"quick": None,
                                "full": {"n": 60000, "d": 784, "n_test": 100, "n_chol": 5000}},
+    "mlp_attn_ntk_influence_60k": {"quick": None, "full": {"n": 60000, "d": 784,
+                                                           "n_test": 100, "n_chol": 5000}},
     "spectral_memmap_1m": {"quick": None, "full": {"n": 1_000_000, "d": 784}},
 }
 """``None``: not run in that mode (a "skipped" row)."""
 CUDA_SIZES: dict[str, dict[str, int]] = {
     "relu_ntk_influence_60k": {"n": 50000, "d": 3072, "n_test": 100, "n_chol": 5000},
+    "mlp_attn_ntk_influence_60k": {"n": 50000, "d": 3072, "n_test": 100, "n_chol": 5000},
     "spectral_memmap_1m": {"n": 1_000_000, "d": 784, "n_mem": 50000, "d_mem": 3072},
 }
 """``--full --device cuda``: the issue's GPU targets (n = 50,000, CIFAR-10-sized rows)."""
 TINY: dict[str, dict[str, int]] = {
     "relu_ntk_influence_60k": {"n": 400, "d": 20, "n_test": 4, "n_chol": 150},
+    "mlp_attn_ntk_influence_60k": {"n": 400, "d": 20, "n_test": 4, "n_chol": 150},
     "spectral_memmap_1m": {"n": 3000, "d": 20},
 }
 INFLUENCE_TOL = 1e-6
@@ -100,15 +106,14 @@ def _floor_pass(X32, block: int, device: str) -> float:
     return t
 
 
-def case_relu_ntk_influence_60k(mode: str, device: str, override=None) -> CaseResult:
+def _ntk_influence(name: str, arch: str, mode: str, device: str, override) -> CaseResult:
     import torch
 
     from linattn.influence import cached_rank, influence_matrix
-    from linattn.ntk import relu_ntk
+    from linattn.ntk import mlp_attn_ntk, relu_ntk
     from linattn.solvers import KernelOperator, plan_operator_route
     from pyverify.tolerance import residual_solve_rtol, solve_rtol
 
-    name = "relu_ntk_influence_60k"
     s, label = _sizes(name, mode, device, override)
     if s is None:
         return _skipped(name, mode)
@@ -124,24 +129,34 @@ def case_relu_ntk_influence_60k(mode: str, device: str, override=None) -> CaseRe
     t_floor = _floor_pass(X32, 2048, device)
     del X32
 
+    def operator(Xs):
+        return KernelOperator.relu_ntk(Xs) if arch == "relu" else KernelOperator.mlp_attn_ntk(Xs)
+
+    def kernel(A, B):  # MLP-Attn: the keys are the training rows B
+        return relu_ntk(A, B, check=False) if arch == "relu" else mlp_attn_ntk(
+            A, B, keys=B, check=False)
+
+    # the same relative ridge for both: RELU_RIDGE / (1/2), the mean diagonal of the ReLU NTK
+    # of unit rows, times the operator's mean diagonal
+    ridge = RELU_RIDGE if arch == "relu" else 2 * RELU_RIDGE * float(operator(X).diag().mean())
+
     def ours():
-        op = KernelOperator.relu_ntk(X)
-        Kt = relu_ntk(T, X, check=False)
-        return influence_matrix(op, Kt, RELU_RIDGE, tol=INFLUENCE_TOL, return_info=True,
-                                progress=False)
+        return influence_matrix(operator(X), kernel(T, X), ridge, tol=INFLUENCE_TOL,
+                                return_info=True, progress=False)
 
     (I, info), t_ours, pk = measure(ours, device=device)
     load1 = _loadavg()
     del I
     # validation at n_chol against dense Cholesky (float64), same route as above
     Xc = X[:nc]
-    Kc = relu_ntk(Xc, check=False)
-    Ktc = relu_ntk(T, Xc, check=False)
-    Ic, info_c = influence_matrix(KernelOperator.relu_ntk(Xc), Ktc, RELU_RIDGE,
-                                  method="cached", tol=INFLUENCE_TOL, return_info=True)
-    I_ref = influence_matrix(Kc, Ktc, RELU_RIDGE, method="cholesky", check=False)
+    Kc = kernel(Xc, Xc)
+    Ktc = kernel(T, Xc)
+    ridge_c = RELU_RIDGE if arch == "relu" else 2 * RELU_RIDGE * float(Kc.diagonal().mean())
+    Ic, info_c = influence_matrix(operator(Xc), Ktc, ridge_c, method="cached",
+                                  tol=INFLUENCE_TOL, return_info=True)
+    I_ref = influence_matrix(Kc, Ktc, ridge_c, method="cholesky", check=False)
     ev = torch.linalg.eigvalsh(Kc)
-    kappa = float((ev[-1] + RELU_RIDGE) / (ev[0] + RELU_RIDGE))
+    kappa = float((ev[-1] + ridge_c) / (ev[0] + ridge_c))
     err = common.relerr(Ic, I_ref)
     bound = residual_solve_rtol(info_c.residual, kappa) + solve_rtol("float64", nc, kappa)
     t_max = MAX_TIME_S["cuda" if device.startswith("cuda") else "cpu"]
@@ -154,7 +169,7 @@ def case_relu_ntk_influence_60k(mode: str, device: str, override=None) -> CaseRe
                  (pk is None or pk <= MAX_PEAK_MB) and t_ours <= t_max and err <= bound)
     r.extra = {"method": info.method, "method_note": info.method_note,
                "pcg_iterations": info.iterations, "refinements": info.refinements,
-               "history": info.history, "rank": info.rank, "ridge": RELU_RIDGE,
+               "history": info.history, "rank": info.rank, "ridge": ridge,
                "cache_gb": info.cache_bytes / 1e9, "phase_s": info.times,
                "memory_available_gb": plan.available_bytes / 1e9,
                "memory_source": plan.source, "loadavg_before": load0,
@@ -166,6 +181,18 @@ def case_relu_ntk_influence_60k(mode: str, device: str, override=None) -> CaseRe
               f"n={nc}: rel err vs Cholesky {err:.2g} (bound {bound:.2g}); load "
               f"{load0[0]:.1f}→{load1[0]:.1f}")
     return r
+
+
+def case_relu_ntk_influence_60k(mode: str, device: str, override=None) -> CaseResult:
+    """The ReLU NTK influence at n = 60,000 (module docstring)."""
+    return _ntk_influence("relu_ntk_influence_60k", "relu", mode, device, override)
+
+
+def case_mlp_attn_ntk_influence_60k(mode: str, device: str, override=None) -> CaseResult:
+    """The same for the MLP-Attn NTK relu_ntk(X C) (C = XᵀX of the 60,000 rows), at the same
+    relative ridge; the floor is the same float32 ReLU-kernel pass (the features X C cost
+    n d² more)."""
+    return _ntk_influence("mlp_attn_ntk_influence_60k", "mlp_attn", mode, device, override)
 
 
 def _write_rows(mm: np.memmap, seed: int) -> None:
@@ -292,5 +319,6 @@ case_relu_ntk_influence_60k.timeout_s = {"full": 3600.0}  # type: ignore[attr-de
 
 CASES = {
     "relu_ntk_influence_60k": case_relu_ntk_influence_60k,
+    "mlp_attn_ntk_influence_60k": case_mlp_attn_ntk_influence_60k,
     "spectral_memmap_1m": case_spectral_memmap_1m,
 }
