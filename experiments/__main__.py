@@ -157,6 +157,7 @@ def _utc() -> str:
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     start = _utc()
+    git = report.git_revision()  # the code that runs: read before any experiment
     common = common_from_args(args)
     names = _only(args.only)
     modules: dict[str, ModuleType] = {}
@@ -226,7 +227,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     })
     manifest = report.build_manifest(argv=list(argv), results=results, run_dir=run_dir,
                                      configs=jsonable(configs), start=start, end=_utc(),
-                                     seconds=seconds)
+                                     seconds=seconds, git=git)
     paths = report.write_run(run_dir, results, manifest)
     for name in names:
         if status[name] != "ok":

@@ -65,8 +65,10 @@ def git_revision(repo: str | Path | None = None) -> dict[str, Any]:
 
 def build_manifest(*, argv: Sequence[str], results: Mapping[str, Any], run_dir: Path,
                    configs: Mapping[str, Any], start: str, end: str,
-                   seconds: Mapping[str, float]) -> dict[str, Any]:
-    """Everything needed to rerun and audit the run (this may vary between runs)."""
+                   seconds: Mapping[str, float],
+                   git: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything needed to rerun and audit the run (this may vary between runs).  ``git``:
+    the revision read when the run started (default: now), the code that ran."""
     import torch
 
     rep = results["report"]
@@ -78,7 +80,7 @@ def build_manifest(*, argv: Sequence[str], results: Mapping[str, Any], run_dir: 
         "end_utc": end,
         "seconds": dict(seconds),
         "versions": package_versions(),
-        "git": git_revision(),
+        "git": dict(git) if git is not None else git_revision(),
         "platform": platform.platform(),
         "torch_threads": torch.get_num_threads(),
         "device": rep["device"],
