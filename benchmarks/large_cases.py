@@ -316,6 +316,7 @@ def case_spectral_memmap_1m(mode: str, device: str, override=None) -> CaseResult
 # the harness's per-case limit in --full (default 1200 s): the floor pass, the 30-minute
 # target and the n = 5,000 check together exceed it on a loaded 2-core machine
 case_relu_ntk_influence_60k.timeout_s = {"full": 3600.0}  # type: ignore[attr-defined]
+case_mlp_attn_ntk_influence_60k.timeout_s = {"full": 3600.0}  # type: ignore[attr-defined]
 
 CASES = {
     "relu_ntk_influence_60k": case_relu_ntk_influence_60k,
