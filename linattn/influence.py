@@ -191,20 +191,24 @@ def add_ridge(K: torch.Tensor, ridge: float) -> torch.Tensor:
                          "K + ridge I", "K_train")
 
 
-def spd_factor(A: Any, name: str = "K_train + ridge I") -> torch.Tensor:
-    """The lower Cholesky factor L of SPD ``A: (n, n)`` (A = L Lᵀ), gated: a failed
-    factorisation is a KernelHealthError (gate "psd") naming ``name``.  With
-    :func:`factor_solve` it lets one factorisation serve several solves (the attack's forward
-    and backward, :mod:`linattn.adjoint`); :func:`ridge_solve` uses the same two."""
-    M = as_matrix(A, name, dtype=own_dtype(A))
-    if M.shape[0] != M.shape[1]:
-        raise InputError.for_arg(name, "must be square", tuple(M.shape))
+def _cholesky(M: torch.Tensor, name: str) -> torch.Tensor:
     with linalg_guard(name, "Cholesky"):
         L, info = torch.linalg.cholesky_ex(M)
     if int(info) != 0:
         raise KernelHealthError.gate("psd", name, "Cholesky of K + ridge I must succeed "
                                      f"(failed at pivot {int(info)})", float(int(info)), 0.0)
     return L
+
+
+def spd_factor(A: Any, name: str = "K_train + ridge I") -> torch.Tensor:
+    """The lower Cholesky factor L of SPD ``A: (n, n)`` (A = L Lᵀ), gated: a failed
+    factorisation is a KernelHealthError (gate "psd") naming ``name``.  With
+    :func:`factor_solve` it lets one factorisation serve several solves (the attack's forward
+    and backward, :mod:`linattn.adjoint`); :func:`ridge_solve` factors its validated A alike."""
+    M = as_matrix(A, name, dtype=own_dtype(A))
+    if M.shape[0] != M.shape[1]:
+        raise InputError.for_arg(name, "must be square", tuple(M.shape))
+    return _cholesky(M, name)
 
 
 def factor_solve(L: Any, B: Any, name: str = "K_train + ridge I") -> torch.Tensor:
@@ -271,7 +275,8 @@ def ridge_solve(A: torch.Tensor | KernelOperator, B: torch.Tensor, *, check: boo
                          else None, sol.precond, sol.rank, (), note)
         return (Z, info) if return_info else Z
     M = add_ridge(A, ridge) if ridge else A
-    Z = factor_solve(spd_factor(M, name), B, name)
+    Z = finite_result(torch.cholesky_solve(B, _cholesky(M, name)), "solution of (K + ridge I) Z"
+                      " = B", name)
     if check:
         check_solve(M, Z, B, name=name)
     if not return_info:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import types
 
 from report_fixtures import results_fixture as _results
@@ -42,8 +43,6 @@ def test_reproduced_claims_are_not_listed_as_disagreements():
 
 
 def test_one_bullet_per_claim_and_open_questions_only_in_the_verdicts():
-    import copy
-
     res = _results({"a": "ok", "a2": "ok", "c": "ok"})
     res["experiments"]["a2"] = copy.deepcopy(res["experiments"]["a"])
     res["experiments"]["a2"]["summary"]["verdict"] = {"status": "partly reproduced",
